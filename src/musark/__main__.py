@@ -1,0 +1,3 @@
+from musark.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The working catalogue: schema, ingest, validation and rejects, stats, synthetic catalogues."""

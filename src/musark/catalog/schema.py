@@ -1,0 +1,142 @@
+"""Tables of ``ARCHIVE/catalog.duckdb``: the contract between ingest, plan, process and release.
+
+Column names and meanings here are relied on by every later stage; add columns, never rename.
+Big tables carry no PRIMARY KEY constraint: at 256 M rows an ART index costs memory and insert
+speed, so uniqueness of ids is maintained by ingest's set-based merge instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+TABLES: dict[str, str] = {
+    "artists": """
+        CREATE TABLE IF NOT EXISTS artists (
+            id VARCHAR NOT NULL,            -- opaque source id, [A-Za-z0-9_-]{1,64}
+            name VARCHAR NOT NULL,
+            followers BIGINT,
+            popularity SMALLINT,            -- 0..100, NULL when unknown
+            fetched_at TIMESTAMP,
+            source VARCHAR                  -- the dump/folder the row came from
+        )""",
+    "artist_genres": """
+        CREATE TABLE IF NOT EXISTS artist_genres (
+            artist_id VARCHAR NOT NULL,
+            genre VARCHAR NOT NULL
+        )""",
+    "albums": """
+        CREATE TABLE IF NOT EXISTS albums (
+            id VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            album_type VARCHAR,             -- album | single | compilation | ...
+            label VARCHAR,
+            copyright_c VARCHAR,
+            copyright_p VARCHAR,
+            upc VARCHAR,
+            release_date VARCHAR,           -- 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD' per precision
+            release_date_precision VARCHAR, -- year | month | day
+            total_tracks INTEGER,
+            popularity SMALLINT,
+            fetched_at TIMESTAMP,
+            source VARCHAR
+        )""",
+    "album_images": """
+        CREATE TABLE IF NOT EXISTS album_images (
+            album_id VARCHAR NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            url_or_path VARCHAR NOT NULL    -- a local file path, or a URL recorded from a dump
+        )""",
+    "tracks": """
+        CREATE TABLE IF NOT EXISTS tracks (
+            id VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            album_id VARCHAR,
+            track_number INTEGER,
+            disc_number INTEGER,
+            duration_ms INTEGER,
+            explicit BOOLEAN,
+            isrc VARCHAR,                   -- normalised CCXXXYYNNNNN, NULL when absent
+            popularity SMALLINT,            -- 0..100, NULL when unknown
+            streams BIGINT,                 -- nullable: real listen counts when the source has them
+            fetched_at TIMESTAMP,
+            source VARCHAR
+        )""",
+    "track_artists": """
+        CREATE TABLE IF NOT EXISTS track_artists (
+            track_id VARCHAR NOT NULL,
+            artist_id VARCHAR NOT NULL,
+            position SMALLINT NOT NULL      -- 0 = primary artist
+        )""",
+    "rejects": """
+        CREATE TABLE IF NOT EXISTS rejects (
+            source VARCHAR NOT NULL,        -- file the bad record came from
+            locator VARCHAR NOT NULL,       -- line number, rowid or path inside the source
+            reason VARCHAR NOT NULL,        -- short machine-friendly reason, e.g. 'invalid_isrc'
+            raw VARCHAR,                    -- the record as it was (truncated when huge)
+            rejected_at TIMESTAMP
+        )""",
+    "track_audio": """
+        CREATE TABLE IF NOT EXISTS track_audio (
+            track_id VARCHAR NOT NULL,      -- source audio of a track found by a folder ingest
+            path VARCHAR NOT NULL,          -- absolute path of the operator's file
+            size BIGINT,
+            mtime_ns BIGINT
+        )""",
+    "batches": """
+        CREATE TABLE IF NOT EXISTS batches (
+            name VARCHAR NOT NULL,          -- e.g. 'keep__0001' (scheme documented by plan)
+            tier VARCHAR NOT NULL,
+            seq INTEGER NOT NULL,
+            status VARCHAR NOT NULL,        -- planned | released
+            num_files INTEGER,
+            popularity_min SMALLINT,
+            popularity_max SMALLINT,
+            released_at TIMESTAMP
+        )""",
+    "track_files": """
+        CREATE TABLE IF NOT EXISTS track_files (
+            track_id VARCHAR NOT NULL,
+            batch VARCHAR,                  -- NULL for a track deduplicated onto another one
+            seq_in_batch INTEGER,           -- 0-based position in the batch (popularity order)
+            tier VARCHAR NOT NULL,
+            codec VARCHAR,                  -- planned: 'keep' or 'opus'; after process: real codec
+            target_kbps INTEGER,
+            est_bytes BIGINT,
+            status VARCHAR NOT NULL,        -- planned | done | quarantined | dedup | excluded
+            dedup_of VARCHAR,               -- the track whose file stands for this one (same ISRC)
+            -- filled by `process`:
+            ext VARCHAR,                    -- file extension without the dot
+            size BIGINT,                    -- bytes of the archived file
+            duration_ms INTEGER,
+            bitrate_kbps INTEGER,
+            sample_rate INTEGER,
+            channels INTEGER,
+            sha256 VARCHAR,                 -- hex SHA-256 of the archived file
+            sha256_original VARCHAR,        -- hex SHA-256 of the source file
+            size_original BIGINT,
+            patch_size BIGINT,              -- bytes of the reconstruction patch (keep tier)
+            processed_at TIMESTAMP,
+            error VARCHAR                   -- quarantine reason
+        )""",
+}
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every catalogue table that does not exist yet."""
+    for ddl in TABLES.values():
+        con.execute(ddl)
+
+
+def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the catalogue (creating the schema unless read-only)."""
+    if read_only:
+        if not db_path.exists():
+            raise FileNotFoundError(f"{db_path}: no catalogue here; run `musark ingest` first")
+        return duckdb.connect(str(db_path), read_only=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    ensure_schema(con)
+    return con

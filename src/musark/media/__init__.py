@@ -1,0 +1,1 @@
+"""Media: probe, keep-or-transcode, tags and cover art, reconstruction patches, restore."""

@@ -1,0 +1,1 @@
+"""Mirror: locate, selective fetch from the swarm, fixity audit and repair."""

@@ -1,0 +1,1 @@
+"""Pack: single-pass hashing, torrents, BagIt manifests, torrents.json, magnets."""

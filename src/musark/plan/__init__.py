@@ -1,0 +1,1 @@
+"""Plan: listens model, budget/coverage selection, tiers, ISRC dedup, exclusions, batches, report."""

@@ -1,0 +1,1 @@
+"""Run: executors (local process pool, Ray), the resumable job ledger, progress."""

@@ -1,0 +1,1 @@
+"""Serve: Subsonic/OpenSubsonic API, web player, search index, users and auth."""
