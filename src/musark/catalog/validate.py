@@ -114,7 +114,13 @@ _DATE_OK = f"""(
         WHEN 'day' THEN regexp_full_match({_DATE}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')
             AND try_strptime({_DATE}, '%Y-%m-%d') IS NOT NULL
         ELSE false END)"""
-_FETCHED = "try_cast(nullif(trim(fetched_at), '') AS TIMESTAMPTZ)::TIMESTAMP"
+# ISO 8601 text (offsets honoured, stored as UTC), or Unix epoch seconds/milliseconds
+_FETCHED = """CASE
+    WHEN regexp_full_match(trim(fetched_at), '[0-9]{9,11}')
+        THEN to_timestamp(trim(fetched_at)::BIGINT)::TIMESTAMP
+    WHEN regexp_full_match(trim(fetched_at), '[0-9]{12,14}')
+        THEN to_timestamp(trim(fetched_at)::BIGINT / 1000.0)::TIMESTAMP
+    ELSE try_cast(nullif(trim(fetched_at), '') AS TIMESTAMPTZ)::TIMESTAMP END"""
 
 REASON_SQL = f"""CASE
     WHEN pre_reason IS NOT NULL THEN pre_reason
