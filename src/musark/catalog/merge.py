@@ -1,7 +1,7 @@
 """Set-based merge of one ingest's stage into the catalogue, in a single transaction.
 
 Per entity (track, album, artist) the newest staged record wins inside the run (latest
-``fetched_at``, then the later line). It then replaces the catalogue's row when it is newer, or as
+``fetched_at``, then the later line; picked with a hash aggregate, not a sort). It then replaces the catalogue's row when it is newer, or as
 new with equal ``fetched_at`` but different content (``record_hash``); an identical record leaves
 the catalogue untouched, so ingesting the same dump twice changes nothing. Child rows
 (track_artists, album_images, artist_genres, track_audio, isrc_tracks) follow their parent's winner.
@@ -75,8 +75,9 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         SELECT *, hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
                        popularity, streams, list_transform(artists, lambda a: a.id),
                        audio_path, audio_size, audio_mtime_ns) AS record_hash
-        FROM stage_rows
-        QUALIFY row_number() OVER (PARTITION BY id ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+        FROM stage_rows SEMI JOIN (
+            SELECT arg_max(ord, (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS ord
+            FROM stage_rows GROUP BY id) USING (ord)
     """)
     tracks = _winners(con, "tracks", "tracks")
     for child, key in (("track_artists", "track_id"), ("track_audio", "track_id")):
@@ -111,9 +112,9 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                album_popularity AS popularity, fetched_at, source, images,
                hash(album_name, album_type, label, copyright_c, copyright_p, upc, release_date,
                     release_date_precision, total_tracks, album_popularity, images) AS record_hash
-        FROM stage_rows
-        QUALIFY row_number() OVER (PARTITION BY album_id
-                                   ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+        FROM stage_rows SEMI JOIN (
+            SELECT arg_max(ord, (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS ord
+            FROM stage_rows GROUP BY album_id) USING (ord)
     """)
     albums = _winners(con, "albums", "albums")
     _replace(con, "albums", "album_images", "album_id")
@@ -161,6 +162,11 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         INSERT INTO artist_genres
         SELECT DISTINCT id, unnest(genres) FROM s_artists SEMI JOIN w_artists USING (id)
         WHERE genres IS NOT NULL ORDER BY ALL""")
+
+    # point lookups (catalog/lookup.py): ART indexes, built in bulk by the first ingest and
+    # maintained by later ones; DuckDB keeps their nodes in buffer-managed blocks
+    con.execute("CREATE INDEX IF NOT EXISTS tracks_id_idx ON tracks (id)")
+    con.execute("CREATE INDEX IF NOT EXISTS isrc_tracks_isrc_idx ON isrc_tracks (isrc)")
 
     # --- rejects: one row per (source, locator, reason), first rejection kept
     rejects = con.execute("""

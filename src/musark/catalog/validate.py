@@ -189,11 +189,13 @@ TYPED_SQL = f"""
 
 def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
     """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
+    # the record's raw text is kept only for rejects: valid rows never carry it into the stage
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _chunk AS
+        SELECT * EXCLUDE (raw), CASE WHEN reason IS NOT NULL THEN left(raw, {RAW_MAX}) END AS raw
+        FROM (SELECT *, {REASON_SQL} AS reason FROM ({raw_sql}))""")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT *, {REASON_SQL} AS reason FROM ({raw_sql})"
-    )
-    con.execute(
-        f"INSERT INTO stage_rejects SELECT source, locator, reason, left(raw, {RAW_MAX}) "
+        "INSERT INTO stage_rejects SELECT source, locator, reason, raw "
         "FROM _chunk WHERE reason IS NOT NULL"
     )
     con.execute(f"INSERT INTO stage_rows SELECT {TYPED_SQL} FROM _chunk WHERE reason IS NULL")
