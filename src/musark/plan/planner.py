@@ -409,6 +409,8 @@ def run_plan(
     """Plan the archive (track_files + batches) and return the summary `musark plan --json` prints."""
     ps = plan_settings(archive.settings, batch_size=req.batch_size)
     req.mode()  # validate before touching anything
+    if not archive.catalog_db.exists():
+        raise FileNotFoundError(f"{archive.catalog_db}: no catalogue here; run `musark ingest` first")
     facts: dict[str, Any] = {}
     con = open_catalog(archive, ps)
     try:
