@@ -74,7 +74,9 @@ def init(archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
 def plan(
     budget: Annotated[
         str | None,
-        typer.Option(help="Byte budget of the whole archive, e.g. 300TB, 2.5TiB (decimal or binary)."),
+        typer.Option(
+            help="Byte budget of the whole archive, e.g. 300TB, 2.5TiB (decimal or binary)."
+        ),
     ] = None,
     coverage: Annotated[
         float | None, typer.Option(help="Fewest bytes reaching this % of estimated listens.")
@@ -84,7 +86,9 @@ def plan(
     ] = None,
     exclude: Annotated[
         list[Path] | None,
-        typer.Option(help="File of kind:value lines (track/isrc/artist/album/label) never to select."),
+        typer.Option(
+            help="File of kind:value lines (track/isrc/artist/album/label) never to select."
+        ),
     ] = None,
     archive: ArchiveOpt = None,
     json: JsonOpt = False,
@@ -103,7 +107,8 @@ def plan(
         )
         summary = run_plan(_archive(archive), req)
     except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"musark plan: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     if json:
         emit_json(summary)
     else:
@@ -126,7 +131,8 @@ def report(
     try:
         numbers = run_report(_archive(archive), out_dir)
     except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"musark report: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     if json:
         emit_json(numbers)
     else:

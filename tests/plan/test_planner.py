@@ -45,7 +45,12 @@ def test_without_limit_every_tiered_track_is_a_file_or_a_dedup(cat_archive):
     )
     assert tiers["opus75"] == "0-0"
     assert tiers["keep"].startswith("1-")
-    codecs = dict(query(cat_archive, "SELECT tier, any_value(codec) FROM track_files WHERE batch IS NOT NULL GROUP BY tier"))
+    codecs = dict(
+        query(
+            cat_archive,
+            "SELECT tier, any_value(codec) FROM track_files WHERE batch IS NOT NULL GROUP BY tier",
+        )
+    )
     assert codecs == {"keep": "keep", "opus75": "opus"}
 
 
@@ -161,7 +166,10 @@ def test_batches_are_full_except_the_last_and_in_popularity_order(cat_archive, b
     for tier in ("keep", "opus75"):
         mine = [b for b in batches if b[1] == tier]
         assert [b[2] for b in mine] == list(range(1, len(mine) + 1))
-        assert all(b[0] == batch_name(tier, b[2]) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", b[0]) for b in mine)
+        assert all(
+            b[0] == batch_name(tier, b[2]) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", b[0])
+            for b in mine
+        )
         assert all(b[4] == batch_size for b in mine[:-1]) and 0 < mine[-1][4] <= batch_size
         assert all(b[3] == "planned" for b in mine)
         # popularity never increases from one batch to the next
@@ -202,7 +210,9 @@ def test_streams_replace_the_popularity_curve_when_present(archive, catalogue):
 def test_unknown_popularity_goes_to_the_configured_tier(cat_archive):
     query(cat_archive, "UPDATE tracks SET popularity = NULL WHERE id IN ('t5', 't6')")
     plan(cat_archive)
-    assert set(query(cat_archive, "SELECT tier FROM track_files WHERE track_id IN ('t5', 't6')")) == {("keep",)}
+    assert set(
+        query(cat_archive, "SELECT tier FROM track_files WHERE track_id IN ('t5', 't6')")
+    ) == {("keep",)}
     cat_archive.config_path.write_text(
         cat_archive.config_path.read_text().replace(
             'unknown_popularity_tier = "keep"', 'unknown_popularity_tier = "opus75"'
@@ -210,7 +220,9 @@ def test_unknown_popularity_goes_to_the_configured_tier(cat_archive):
     )
     fresh = type(cat_archive)(cat_archive.root)  # settings are cached per Archive object
     plan(fresh)
-    assert set(query(fresh, "SELECT tier FROM track_files WHERE track_id IN ('t5', 't6')")) == {("opus75",)}
+    assert set(query(fresh, "SELECT tier FROM track_files WHERE track_id IN ('t5', 't6')")) == {
+        ("opus75",)
+    }
 
 
 def test_secondary_cut_off_drops_low_scoring_long_tail(cat_archive):
@@ -229,7 +241,13 @@ def test_secondary_cut_off_drops_low_scoring_long_tail(cat_archive):
         "WHERE t.id NOT IN (SELECT track_id FROM track_files) AND t.popularity = 0",
     )[0]
     assert max_artist_pop < 60
-    assert query(cat_archive, "SELECT count(*) FROM tracks WHERE popularity > 0 AND id NOT IN (SELECT track_id FROM track_files)")[0][0] == 0
+    assert (
+        query(
+            cat_archive,
+            "SELECT count(*) FROM tracks WHERE popularity > 0 AND id NOT IN (SELECT track_id FROM track_files)",
+        )[0][0]
+        == 0
+    )
 
 
 def test_listens_model_reproduces_the_reference_shape(archive, catalogue):

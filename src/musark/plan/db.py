@@ -9,7 +9,9 @@ from musark.catalog.schema import connect
 from musark.plan.settings import PlanSettings
 
 
-def open_catalog(archive: Archive, ps: PlanSettings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_catalog(
+    archive: Archive, ps: PlanSettings, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open ARCHIVE/catalog.duckdb with bounded memory (big sorts and joins spill to disk)."""
     con = connect(archive.catalog_db, read_only=read_only)
     if ps.memory_limit:

@@ -73,7 +73,7 @@ def load_exclusions(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
     )
     con.register("_new_exclusions", table)
     try:
-        before = con.execute("SELECT count(*) FROM plan_exclusions").fetchone()[0]
+        before = con.execute("SELECT count(*) FROM plan_exclusions").fetchall()[0][0]
         con.execute(
             """
             INSERT INTO plan_exclusions
@@ -82,7 +82,7 @@ def load_exclusions(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
             GROUP BY kind, value ORDER BY kind, value
             """
         )
-        return con.execute("SELECT count(*) FROM plan_exclusions").fetchone()[0] - before
+        return con.execute("SELECT count(*) FROM plan_exclusions").fetchall()[0][0] - before
     finally:
         con.unregister("_new_exclusions")
 

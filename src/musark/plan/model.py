@@ -101,7 +101,7 @@ def features_sql(ps: PlanSettings) -> str:
 
 def model_kind(con: duckdb.DuckDBPyConnection) -> dict[str, int | str]:
     """Which listens model applies: 'streams', 'popularity_curve' or 'mixed', with counts."""
-    n, with_streams = con.execute("SELECT count(*), count(streams) FROM tracks").fetchone()
+    n, with_streams = con.execute("SELECT count(*), count(streams) FROM tracks").fetchall()[0]
     if n and with_streams == n:
         kind = "streams"
     elif with_streams:

@@ -91,7 +91,7 @@ def batch_name(tier: str, seq: int) -> str:
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    return con.execute(sql).fetchone()[0]
+    return con.execute(sql).fetchall()[0][0]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -103,7 +103,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def _candidate_filter(ps: PlanSettings) -> str:
     lowest = ps.lowest_tier.name.replace("'", "''")
     cut = ps.secondary_min_score
-    below = f"(tier = '{lowest}' AND streams IS NULL AND secondary < {cut!r})" if cut > 0 else "false"
+    below = (
+        f"(tier = '{lowest}' AND streams IS NULL AND secondary < {cut!r})" if cut > 0 else "false"
+    )
     return f"NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT {below}"
 
 
@@ -206,7 +208,9 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             "+ coalesce((SELECT sum(listens) FROM _cand WHERE rep_frozen), 0)",
         )
         total = _one(con, "SELECT coalesce(sum(listens), 0) FROM _f")
-        facts.update(base_bytes=int(base_bytes), base_listens=float(base_listens), total=float(total))
+        facts.update(
+            base_bytes=int(base_bytes), base_listens=float(base_listens), total=float(total)
+        )
         where = _selection_filter(req, int(base_bytes), float(base_listens), float(total))
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _selected AS SELECT track_id, unit_listens "
@@ -229,7 +233,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             """
         )
         con.execute(
-            f"""
+            """
             CREATE OR REPLACE TEMP TABLE _new AS
             SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
                    action AS codec, kbps::INTEGER AS target_kbps, bytes AS est_bytes,
@@ -410,7 +414,9 @@ def run_plan(
     ps = plan_settings(archive.settings, batch_size=req.batch_size)
     req.mode()  # validate before touching anything
     if not archive.catalog_db.exists():
-        raise FileNotFoundError(f"{archive.catalog_db}: no catalogue here; run `musark ingest` first")
+        raise FileNotFoundError(
+            f"{archive.catalog_db}: no catalogue here; run `musark ingest` first"
+        )
     facts: dict[str, Any] = {}
     con = open_catalog(archive, ps)
     try:
@@ -424,4 +430,3 @@ def run_plan(
         return _summary(con, ps, req, facts)
     finally:
         con.close()
-

@@ -46,7 +46,9 @@ def report_numbers(con: duckdb.DuckDBPyConnection, archive: Archive) -> dict[str
     """Compute every figure of the report with DuckDB (one feature pass, then aggregates)."""
     ps = plan_settings(archive.settings)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rf AS {features_sql(ps)}")
-    total, n_tracks = con.execute("SELECT coalesce(sum(listens), 0), count(*) FROM _rf").fetchone()
+    total, n_tracks = con.execute("SELECT coalesce(sum(listens), 0), count(*) FROM _rf").fetchall()[
+        0
+    ]
     total = float(total) or 1.0
     # A file covers its own listens plus those of the tracks deduplicated onto it.
     con.execute(
@@ -91,7 +93,7 @@ def report_numbers(con: duckdb.DuckDBPyConnection, archive: Archive) -> dict[str
                100.0 * sum(listens) FILTER (WHERE rn <= 3) / {total!r}
         FROM r
         """
-    ).fetchone()
+    ).fetchall()[0]
     tiers = _rows(
         con,
         """
@@ -128,7 +130,7 @@ def report_numbers(con: duckdb.DuckDBPyConnection, archive: Archive) -> dict[str
             "listens": total,
             "tracks_without_isrc": con.execute(
                 "SELECT count(*) FROM tracks WHERE isrc IS NULL"
-            ).fetchone()[0],
+            ).fetchall()[0][0],
             "coverage_pct_top_37pct_tracks": shape[0],
             "tracks_under_1000_listens_pct": shape[1],
             "top3_listens": shape[2],

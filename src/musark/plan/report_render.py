@@ -10,9 +10,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
-from musark.plan.sizes import format_size  # noqa: E402
+from musark.plan.sizes import format_size
 
 _PNG_META = {"Software": None}
 
@@ -28,7 +28,9 @@ def _coverage(n: dict[str, Any]) -> bytes:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
     curve = n["coverage_curve"]
     axes[0].plot([p["files"] for p in curve], [p["coverage_pct"] for p in curve], color="C0")
-    axes[0].set(xlabel="files kept, plan order (log)", ylabel="listens covered (%)", title="vs files")
+    axes[0].set(
+        xlabel="files kept, plan order (log)", ylabel="listens covered (%)", title="vs files"
+    )
     axes[0].set_xscale("log")
     axes[1].plot([p["bytes"] / 1e9 for p in curve], [p["coverage_pct"] for p in curve], color="C1")
     axes[1].set(xlabel="GB kept, plan order (log)", ylabel="listens covered (%)", title="vs bytes")
@@ -112,7 +114,10 @@ def render_html(numbers: dict[str, Any], pngs: dict[str, bytes]) -> str:
         ("files planned", f"{plan['files']:,} ({plan['files_pct']:.2f} % of tracks)"),
         ("bytes planned", format_size(plan["bytes"])),
         ("listens covered by the plan", f"{plan['coverage_pct']:.3f} %"),
-        ("listens covered by the top 37 % of tracks", f"{cat['coverage_pct_top_37pct_tracks']:.3f} %"),
+        (
+            "listens covered by the top 37 % of tracks",
+            f"{cat['coverage_pct_top_37pct_tracks']:.3f} %",
+        ),
         ("tracks under 1,000 listens", f"{cat['tracks_under_1000_listens_pct']:.2f} %"),
         ("tracks without ISRC", f"{cat['tracks_without_isrc']:,}"),
     ]

@@ -77,7 +77,9 @@ def _tier(raw: dict[str, Any], i: int) -> Tier:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from exc
     if not _TIER_RE.match(tier.name) or "__" in tier.name:
-        raise ValueError(f"{where}: tier name {tier.name!r} must match [A-Za-z0-9_-]{{1,58}} without '__'")
+        raise ValueError(
+            f"{where}: tier name {tier.name!r} must match [A-Za-z0-9_-]{{1,58}} without '__'"
+        )
     if tier.action not in ACTIONS:
         raise ValueError(f"{where}: action {tier.action!r} must be one of {', '.join(ACTIONS)}")
     if not 0 <= tier.min_popularity <= tier.max_popularity <= 100:
