@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -173,7 +174,7 @@ def test_batches_are_full_except_the_last_and_in_popularity_order(cat_archive, b
         assert all(b[4] == batch_size for b in mine[:-1]) and 0 < mine[-1][4] <= batch_size
         assert all(b[3] == "planned" for b in mine)
         # popularity never increases from one batch to the next
-        assert all(a[5] >= b[6] for a, b in zip(mine, mine[1:], strict=False))
+        assert all(a[5] >= b[6] for a, b in itertools.pairwise(mine))
     counts = query(
         cat_archive,
         "SELECT b.name, b.num_files, count(tf.track_id), min(tf.seq_in_batch), max(tf.seq_in_batch) "
