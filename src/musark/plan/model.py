@@ -61,10 +61,11 @@ def listens_sql(ps: PlanSettings) -> str:
     w = ps.secondary_listens_weight
     p = f"coalesce(popularity, {ps.unknown_popularity_as})"
     lowest = _lit(ps.lowest_tier.name)
+    # Whole listens: integer sums are exact, so the same input always selects the same prefix.
     return (
-        f"CASE WHEN streams IS NOT NULL THEN greatest(streams, 0)::DOUBLE "
-        f"ELSE ({curve_sql(ps, p)}) * "
-        f"(CASE WHEN tier = {lowest} THEN {1 - w / 2!r} + {w!r} * secondary ELSE 1.0 END) END"
+        f"CASE WHEN streams IS NOT NULL THEN greatest(streams, 0) "
+        f"ELSE round(({curve_sql(ps, p)}) * "
+        f"(CASE WHEN tier = {lowest} THEN {1 - w / 2!r} + {w!r} * secondary ELSE 1.0 END))::BIGINT END"
     )
 
 

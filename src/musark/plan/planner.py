@@ -24,7 +24,7 @@ import duckdb
 from musark.archive import Archive
 from musark.console import progress
 from musark.plan.db import open_catalog
-from musark.plan.exclusions import EXCLUSIONS_DDL, excluded_tracks_sql, load_exclusions
+from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
 from musark.plan.model import features_sql, model_kind
 from musark.plan.settings import PlanSettings, plan_settings
 
@@ -109,14 +109,47 @@ def _candidate_filter(ps: PlanSettings) -> str:
     return f"NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT {below}"
 
 
-def _selection_filter(req: PlanRequest, base_bytes: int, base_listens: float, total: float) -> str:
+# Selection buckets: floor(log2(listens per byte) * 64), monotone in the greedy order's key, so
+# the prefix can be found by aggregating buckets and ordering only the one bucket that straddles it.
+_BUCKET = (
+    "CASE WHEN unit_listens > 0 THEN floor(log2(unit_listens / greatest(bytes, 1)) * 64)::BIGINT "
+    "ELSE -9223372036854775807 END"
+)
+_GREEDY_ORDER = (
+    "unit_listens / greatest(bytes, 1) DESC, secondary DESC, popularity DESC NULLS LAST, track_id"
+)
+
+
+def _boundary(
+    con: duckdb.DuckDBPyConnection, req: PlanRequest, facts: dict[str, Any]
+) -> tuple[int, str] | None:
+    """The bucket straddling the greedy prefix and the condition inside it; None: keep every unit."""
     mode = req.mode()
+    if mode == "all":
+        return None
     if mode == "budget":
-        return f"cum_bytes <= {int(req.budget_bytes) - base_bytes}"
-    if mode == "coverage":
-        target = req.coverage / 100.0 * total
-        return f"{base_listens!r} + cum_listens - unit_listens < {target!r}"
-    return "true"
+        room = int(req.budget_bytes) - facts["base_bytes"]
+        reached = f"cb > {room}"
+    else:
+        target = req.coverage / 100.0 * facts["total"]
+        reached = f"{facts['base_listens']} + cl >= {target!r}"
+    row = con.execute(
+        f"""
+        WITH b AS (SELECT bucket, sum(bytes) AS sb, sum(unit_listens) AS sl
+                   FROM _cand WHERE is_unit GROUP BY bucket),
+             c AS (SELECT bucket, sb, sl, sum(sb) OVER (ORDER BY bucket DESC) AS cb,
+                          sum(sl) OVER (ORDER BY bucket DESC) AS cl FROM b)
+        SELECT bucket, cb - sb, cl - sl FROM c WHERE {reached} ORDER BY bucket DESC LIMIT 1
+        """
+    ).fetchall()
+    if not row:
+        return None
+    bucket, prev_bytes, prev_listens = row[0]
+    if mode == "budget":
+        inside = f"{prev_bytes} + cum_bytes <= {room}"
+    else:
+        inside = f"{facts['base_listens']} + {prev_listens} + cum_listens - unit_listens < {target!r}"
+    return bucket, inside
 
 
 def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tuple[str, Callable]]:
@@ -125,38 +158,64 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
     def frozen(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(PLAN_CHANGES_DDL)
         facts["new_exclusions"] = load_exclusions(con, req.exclude)
-        con.execute(EXCLUSIONS_DDL)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _released AS "
             "SELECT name, tier, seq FROM batches WHERE status = 'released'"
         )
+        # Views, not copies: track_files is only written by the last step.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _frozen AS SELECT * FROM track_files "
+            "CREATE OR REPLACE TEMP VIEW _frozen AS SELECT * FROM track_files "
             "WHERE batch IN (SELECT name FROM _released)"
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _old AS SELECT * FROM track_files "
+            "CREATE OR REPLACE TEMP VIEW _old AS SELECT * FROM track_files "
             "WHERE batch IS NULL OR batch NOT IN (SELECT name FROM _released)"
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _excl AS {excluded_tracks_sql()}")
+        facts["n_frozen"] = _one(con, "SELECT count(*) FROM _frozen")
+        facts["n_processed"] = _one(
+            con, "SELECT count(*) FROM _old WHERE status IN ('done', 'quarantined')"
+        )
+        if _one(con, "SELECT count(*) FROM plan_exclusions"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _excl AS {excluded_tracks_sql()}")
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _excl (track_id VARCHAR, reason VARCHAR)"
+            )
+        facts["n_excluded"] = _one(con, "SELECT count(*) FROM _excl")
 
     def features(con: duckdb.DuckDBPyConnection) -> None:
+        # Joins against empty sets are skipped: a first plan is one pass over the catalogue.
+        joins, frozen, excluded = [], "false", "false"
+        if facts["n_frozen"]:
+            joins.append(
+                "LEFT JOIN (SELECT DISTINCT track_id FROM _frozen) fr ON fr.track_id = f.track_id"
+            )
+            frozen = "fr.track_id IS NOT NULL"
+        if facts["n_excluded"]:
+            joins.append("LEFT JOIN _excl x ON x.track_id = f.track_id")
+            excluded = "x.track_id IS NOT NULL"
         # Real sizes beat estimates: the processed file (same tier), else a kept source file.
+        processed = "NULL"
+        if facts["n_processed"]:
+            joins.append(
+                "LEFT JOIN (SELECT track_id, tier, size FROM _old WHERE status = 'done' "
+                "AND size IS NOT NULL) o ON o.track_id = f.track_id AND o.tier = f.tier"
+            )
+            processed = "o.size"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
-            SELECT f.*, fr.track_id IS NOT NULL AS frozen, x.track_id IS NOT NULL AS excluded,
-                   CASE WHEN o.status = 'done' AND o.tier = f.tier AND o.size IS NOT NULL THEN o.size
-                        WHEN f.action = 'keep' AND f.audio_size IS NOT NULL THEN f.audio_size
-                        ELSE f.est_bytes END AS bytes
-            FROM ({features_sql(ps)}) f
-            LEFT JOIN (SELECT DISTINCT track_id FROM _frozen) fr ON fr.track_id = f.track_id
-            LEFT JOIN _excl x ON x.track_id = f.track_id
-            LEFT JOIN _old o ON o.track_id = f.track_id
+            SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.streams, f.tier,
+                   f.secondary, f.audio_size, f.listens, f.action, f.kbps, f.dedup,
+                   {frozen} AS frozen, {excluded} AS excluded,
+                   coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                            f.est_bytes) AS bytes
+            FROM ({features_sql(ps)}) f {" ".join(joins)}
             """
         )
 
     def dedup(con: duckdb.DuckDBPyConnection) -> None:
+        cand = _candidate_filter(ps)
         # A recording already in a released batch stands for its ISRC in every dedup tier.
         con.execute(
             """
@@ -165,57 +224,60 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             WHERE frozen AND NOT excluded AND isrc IS NOT NULL GROUP BY isrc
             """
         )
-        cand = _candidate_filter(ps)
-        cols = "track_id, tier, popularity, listens, bytes, secondary, action, kbps"
         # Best candidate of an ISRC group: has source audio, most listens, best secondary score,
         # longest, then smallest id (a total order, so re-runs choose the same file).
-        best = (
-            "PARTITION BY tier, isrc ORDER BY (audio_size IS NOT NULL) DESC, listens DESC, "
-            "secondary DESC, duration_ms DESC NULLS LAST, track_id"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _grp AS
+            SELECT tier, isrc, sum(listens) AS group_listens,
+                   arg_min(track_id, struct_pack(a := audio_size IS NULL, l := -listens,
+                           s := -secondary, d := -coalesce(duration_ms, -1), t := track_id)) AS rep
+            FROM _f WHERE {cand} AND dedup AND isrc IS NOT NULL GROUP BY tier, isrc
+            """
         )
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _cand AS
-            SELECT {cols}, track_id AS rep, false AS rep_frozen, listens AS unit_listens
-            FROM _f WHERE {cand} AND NOT (dedup AND isrc IS NOT NULL)
-            UNION ALL
-            SELECT {cols}, fi.rep, true, listens
-            FROM _f JOIN _frozen_isrc fi USING (isrc) WHERE {cand} AND dedup
-            UNION ALL
-            SELECT {cols}, first_value(track_id) OVER (w),
-                   false, sum(listens) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-            FROM _f WHERE {cand} AND dedup AND isrc IS NOT NULL
-                AND isrc NOT IN (SELECT isrc FROM _frozen_isrc)
-            WINDOW w AS ({best})
+            SELECT *, rep = track_id AND NOT rep_frozen AS is_unit, {_BUCKET} AS bucket FROM (
+                SELECT f.track_id, f.tier, f.popularity, f.listens, f.bytes, f.secondary,
+                       f.action, f.kbps, coalesce(fi.rep, g.rep, f.track_id) AS rep,
+                       fi.rep IS NOT NULL AS rep_frozen,
+                       coalesce(g.group_listens, f.listens) AS unit_listens
+                FROM (SELECT * FROM _f WHERE {cand}) f
+                LEFT JOIN _frozen_isrc fi ON f.dedup AND fi.isrc = f.isrc
+                LEFT JOIN _grp g ON g.tier = f.tier AND g.isrc = f.isrc
+            )
             """
         )
 
     def select(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
+        facts["base_bytes"] = int(
+            _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
+        )
+        facts["base_listens"] = int(
+            _one(
+                con,
+                "SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
+                "+ coalesce((SELECT sum(listens) FROM _cand WHERE rep_frozen), 0)",
+            )
+        )
+        facts["total"] = int(_one(con, "SELECT coalesce(sum(listens), 0) FROM _f"))
+        bounds = _boundary(con, req, facts)
+        if bounds is None:
+            sql = "SELECT track_id, unit_listens FROM _cand WHERE is_unit"
+        else:
+            bucket, inside = bounds
+            sql = f"""
+                SELECT track_id, unit_listens FROM _cand WHERE is_unit AND bucket > {bucket}
+                UNION ALL
+                SELECT track_id, unit_listens FROM (
+                    SELECT track_id, unit_listens, bucket,
+                           sum(bytes) OVER o AS cum_bytes, sum(unit_listens) OVER o AS cum_listens
+                    FROM _cand WHERE is_unit AND bucket = {bucket}
+                    WINDOW o AS (ORDER BY {_GREEDY_ORDER} ROWS UNBOUNDED PRECEDING)
+                ) WHERE {inside}
             """
-            CREATE OR REPLACE TEMP TABLE _order AS
-            SELECT track_id, unit_listens,
-                   sum(bytes) OVER o AS cum_bytes, sum(unit_listens) OVER o AS cum_listens
-            FROM _cand WHERE rep = track_id
-            WINDOW o AS (ORDER BY unit_listens / greatest(bytes, 1) DESC, secondary DESC,
-                         popularity DESC NULLS LAST, track_id ROWS UNBOUNDED PRECEDING)
-            """
-        )
-        base_bytes = _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
-        base_listens = _one(
-            con,
-            "SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
-            "+ coalesce((SELECT sum(listens) FROM _cand WHERE rep_frozen), 0)",
-        )
-        total = _one(con, "SELECT coalesce(sum(listens), 0) FROM _f")
-        facts.update(
-            base_bytes=int(base_bytes), base_listens=float(base_listens), total=float(total)
-        )
-        where = _selection_filter(req, int(base_bytes), float(base_listens), float(total))
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _selected AS SELECT track_id, unit_listens "
-            f"FROM _order WHERE {where}"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _selected AS {sql}")
 
     def batches(con: duckdb.DuckDBPyConnection) -> None:
         bs = ps.batch_size
@@ -232,9 +294,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             LEFT JOIN (SELECT tier, max(seq) AS max_seq FROM _released GROUP BY tier) rs USING (tier)
             """
         )
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _new AS
+        new = """
             SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
                    action AS codec, kbps::INTEGER AS target_kbps, bytes AS est_bytes,
                    'planned' AS status, NULL::VARCHAR AS dedup_of
@@ -246,11 +306,17 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             UNION ALL
             SELECT track_id, NULL, NULL, coalesce(tier, 'none'), NULL, NULL, NULL, 'excluded', NULL
             FROM _f WHERE excluded AND NOT frozen
-            """
-        )
+        """
+        if not facts["n_processed"]:
+            nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {nulls} FROM ({new})")
+            return
         # A processed file keeps its status and process columns while it stays where it is;
         # one that moved batch or tier must be processed again.
-        keep = "(o.status IN ('done', 'quarantined') AND n.status = 'planned' AND o.batch = n.batch AND o.tier = n.tier)"
+        keep = (
+            "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
+            "AND o.batch = n.batch AND o.tier = n.tier)"
+        )
         preserved = ", ".join(f"CASE WHEN {keep} THEN o.{c} END AS {c}" for c in _PROCESS_COLUMNS)
         con.execute(
             f"""
@@ -261,26 +327,34 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                    n.est_bytes,
                    CASE WHEN {keep} THEN o.status ELSE n.status END AS status,
                    n.dedup_of, {preserved}
-            FROM _new n LEFT JOIN _old o ON o.track_id = n.track_id
+            FROM ({new}) n
+            LEFT JOIN (SELECT * FROM _old WHERE status IN ('done', 'quarantined')) o
+                   ON o.track_id = n.track_id
             """
         )
 
     def changes(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _changes AS
+            CREATE OR REPLACE TEMP TABLE _diff AS
             SELECT coalesce(n.track_id, o.track_id) AS track_id,
                    coalesce(o.status, 'unplanned') AS old_status,
                    coalesce(n.status, 'unplanned') AS new_status,
                    o.batch AS old_batch, n.batch AS new_batch, o.tier AS old_tier, n.tier AS new_tier
-            FROM _old o FULL OUTER JOIN _rows n ON o.track_id = n.track_id
+            FROM (SELECT track_id, status, batch, tier FROM _old) o
+            FULL OUTER JOIN (SELECT track_id, status, batch, tier FROM _rows) n
+                 ON o.track_id = n.track_id
             WHERE o.status IS DISTINCT FROM n.status OR o.tier IS DISTINCT FROM n.tier
+               OR o.batch IS DISTINCT FROM n.batch
             """
         )
         facts["moved"] = _one(
             con,
-            "SELECT count(*) FROM _old o JOIN _rows n USING (track_id) "
-            "WHERE o.status = n.status AND o.batch IS DISTINCT FROM n.batch",
+            "SELECT count(*) FROM _diff WHERE old_status = new_status AND old_tier = new_tier",
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _changes AS SELECT * FROM _diff "
+            "WHERE old_status <> new_status OR old_tier IS DISTINCT FROM new_tier"
         )
 
     def write(con: duckdb.DuckDBPyConnection) -> None:
@@ -293,7 +367,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             )
             con.execute(
                 f"INSERT INTO track_files ({TRACK_FILE_COLUMNS}) SELECT {TRACK_FILE_COLUMNS} "
-                "FROM _rows ORDER BY tier, batch NULLS LAST, seq_in_batch, track_id"
+                "FROM _rows"
             )
             con.execute("DELETE FROM batches WHERE status <> 'released'")
             con.execute(
@@ -306,7 +380,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                 """
             )
             con.execute("DELETE FROM plan_changes")
-            con.execute("INSERT INTO plan_changes SELECT * FROM _changes ORDER BY track_id")
+            con.execute("INSERT INTO plan_changes SELECT * FROM _changes")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -327,7 +401,7 @@ def _summary(
     con: duckdb.DuckDBPyConnection, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
 ) -> dict[str, Any]:
     total = facts["total"]
-    covered = facts["base_listens"] + float(
+    covered = facts["base_listens"] + int(
         _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
     )
     n_tracks = _one(con, "SELECT count(*) FROM _f")
@@ -386,7 +460,7 @@ def _summary(
         "tiers": tiers,
         "batches": {r["status"]: r["n"] for r in batches},
         "new_exclusions": facts["new_exclusions"],
-        "excluded": _one(con, "SELECT count(*) FROM _excl"),
+        "excluded": facts["n_excluded"],
         "excluded_released": excluded_released,
         "untiered": _one(con, "SELECT count(*) FROM _f WHERE tier IS NULL"),
         "below_secondary_cutoff": _one(
