@@ -25,7 +25,7 @@ from musark.archive import Archive
 from musark.console import progress
 from musark.plan.db import open_catalog
 from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
-from musark.plan.model import features_sql, model_kind
+from musark.plan.model import features_sql, model_kind, tier_attr_case
 from musark.plan.settings import PlanSettings, plan_settings
 
 PLAN_CHANGES_DDL = """
@@ -100,13 +100,14 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def _candidate_filter(ps: PlanSettings) -> str:
+def _below_cut(ps: PlanSettings) -> str:
+    """SQL over feature columns: a lowest-tier modelled track under the secondary cut-off."""
+    if ps.secondary_min_score <= 0:
+        return "false"
     lowest = ps.lowest_tier.name.replace("'", "''")
-    cut = ps.secondary_min_score
-    below = (
-        f"(tier = '{lowest}' AND streams IS NULL AND secondary < {cut!r})" if cut > 0 else "false"
+    return (
+        f"(f.tier = '{lowest}' AND f.streams IS NULL AND f.secondary < {ps.secondary_min_score!r})"
     )
-    return f"NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT {below}"
 
 
 # Selection buckets: floor(log2(listens per byte) * 64), monotone in the greedy order's key, so
@@ -136,7 +137,7 @@ def _boundary(
     row = con.execute(
         f"""
         WITH b AS (SELECT bucket, sum(bytes) AS sb, sum(unit_listens) AS sl
-                   FROM _cand WHERE is_unit GROUP BY bucket),
+                   FROM _units GROUP BY bucket),
              c AS (SELECT bucket, sb, sl, sum(sb) OVER (ORDER BY bucket DESC) AS cb,
                           sum(sl) OVER (ORDER BY bucket DESC) AS cl FROM b)
         SELECT bucket, cb - sb, cl - sl FROM c WHERE {reached} ORDER BY bucket DESC LIMIT 1
@@ -172,6 +173,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             "WHERE batch IS NULL OR batch NOT IN (SELECT name FROM _released)"
         )
         facts["n_frozen"] = _one(con, "SELECT count(*) FROM _frozen")
+        facts["n_old"] = _one(con, "SELECT count(*) FROM _old")
         facts["n_processed"] = _one(
             con, "SELECT count(*) FROM _old WHERE status IN ('done', 'quarantined')"
         )
@@ -205,17 +207,19 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
-            SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.streams, f.tier,
-                   f.secondary, f.audio_size, f.listens, f.action, f.kbps, f.dedup,
-                   {frozen} AS frozen, {excluded} AS excluded,
-                   coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
-                            f.est_bytes) AS bytes
-            FROM ({features_sql(ps)}) f {" ".join(joins)}
+            SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+            FROM (
+                SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
+                       f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
+                       {frozen} AS frozen, {excluded} AS excluded, {_below_cut(ps)} AS below_cut,
+                       coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                                f.est_bytes) AS bytes
+                FROM ({features_sql(ps)}) f {" ".join(joins)}
+            )
             """
         )
 
     def dedup(con: duckdb.DuckDBPyConnection) -> None:
-        cand = _candidate_filter(ps)
         # A recording already in a released batch stands for its ISRC in every dedup tier.
         con.execute(
             """
@@ -224,28 +228,31 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             WHERE frozen AND NOT excluded AND isrc IS NOT NULL GROUP BY isrc
             """
         )
-        # Best candidate of an ISRC group: has source audio, most listens, best secondary score,
-        # longest, then smallest id (a total order, so re-runs choose the same file).
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _grp AS
-            SELECT tier, isrc, sum(listens) AS group_listens,
-                   arg_min(track_id, struct_pack(a := audio_size IS NULL, l := -listens,
-                           s := -secondary, d := -coalesce(duration_ms, -1), t := track_id)) AS rep
-            FROM _f WHERE {cand} AND dedup AND isrc IS NOT NULL GROUP BY tier, isrc
-            """
+        facts["n_frozen_isrc"] = _one(con, "SELECT count(*) FROM _frozen_isrc")
+        not_frozen_isrc = (
+            "AND isrc NOT IN (SELECT isrc FROM _frozen_isrc)" if facts["n_frozen_isrc"] else ""
         )
+        # A unit is what selection weighs: a track, or a whole ISRC group of a dedup tier
+        # represented by its best candidate: has source audio, most listens, best secondary
+        # score, longest, then smallest id (a total order, so re-runs choose the same file).
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _cand AS
-            SELECT *, rep = track_id AND NOT rep_frozen AS is_unit, {_BUCKET} AS bucket FROM (
-                SELECT f.track_id, f.tier, f.popularity, f.listens, f.bytes, f.secondary,
-                       f.action, f.kbps, coalesce(fi.rep, g.rep, f.track_id) AS rep,
-                       fi.rep IS NOT NULL AS rep_frozen,
-                       coalesce(g.group_listens, f.listens) AS unit_listens
-                FROM (SELECT * FROM _f WHERE {cand}) f
-                LEFT JOIN _frozen_isrc fi ON f.dedup AND fi.isrc = f.isrc
-                LEFT JOIN _grp g ON g.tier = f.tier AND g.isrc = f.isrc
+            CREATE OR REPLACE TEMP TABLE _units AS
+            SELECT *, {_BUCKET} AS bucket FROM (
+                SELECT track_id, tier, popularity, listens, bytes, secondary,
+                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
+                FROM _f WHERE cand AND NOT (dedup AND isrc IS NOT NULL)
+                UNION ALL
+                SELECT r.track_id, tier, r.popularity, r.listens, r.bytes, r.secondary,
+                       unit_listens, n, isrc
+                FROM (
+                    SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
+                           arg_min(struct_pack(track_id, popularity, listens, bytes, secondary),
+                                   struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
+                                               d := -coalesce(duration_ms, -1), t := track_id)) AS r
+                    FROM _f WHERE cand AND dedup AND isrc IS NOT NULL {not_frozen_isrc}
+                    GROUP BY tier, isrc
+                )
             )
             """
         )
@@ -254,26 +261,31 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         facts["base_bytes"] = int(
             _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
         )
+        deduped_onto_frozen = (
+            "SELECT f.listens FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
+            if facts["n_frozen_isrc"]
+            else "SELECT 0 AS listens"
+        )
         facts["base_listens"] = int(
             _one(
                 con,
-                "SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
-                "+ coalesce((SELECT sum(listens) FROM _cand WHERE rep_frozen), 0)",
+                f"SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
+                f"+ coalesce((SELECT sum(listens) FROM ({deduped_onto_frozen})), 0)",
             )
         )
         facts["total"] = int(_one(con, "SELECT coalesce(sum(listens), 0) FROM _f"))
         bounds = _boundary(con, req, facts)
+        cols = "track_id, tier, popularity, listens, bytes, unit_listens, n, isrc"
         if bounds is None:
-            sql = "SELECT track_id, unit_listens FROM _cand WHERE is_unit"
+            sql = f"SELECT {cols} FROM _units"
         else:
             bucket, inside = bounds
             sql = f"""
-                SELECT track_id, unit_listens FROM _cand WHERE is_unit AND bucket > {bucket}
+                SELECT {cols} FROM _units WHERE bucket > {bucket}
                 UNION ALL
-                SELECT track_id, unit_listens FROM (
-                    SELECT track_id, unit_listens, bucket,
-                           sum(bytes) OVER o AS cum_bytes, sum(unit_listens) OVER o AS cum_listens
-                    FROM _cand WHERE is_unit AND bucket = {bucket}
+                SELECT {cols} FROM (
+                    SELECT *, sum(bytes) OVER o AS cum_bytes, sum(unit_listens) OVER o AS cum_listens
+                    FROM _units WHERE bucket = {bucket}
                     WINDOW o AS (ORDER BY {_GREEDY_ORDER} ROWS UNBOUNDED PRECEDING)
                 ) WHERE {inside}
             """
@@ -284,70 +296,90 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _files AS
-            SELECT c.track_id, c.tier, c.popularity, c.action, c.kbps, c.bytes,
+            SELECT s.track_id, s.tier, s.popularity, s.bytes,
                    coalesce(rs.max_seq, 0) + 1 + r // {bs} AS seq, (r % {bs})::INTEGER AS seq_in_batch
             FROM (
-                SELECT c.*, row_number() OVER (PARTITION BY c.tier ORDER BY c.popularity DESC NULLS LAST,
-                                               c.listens DESC, c.track_id) - 1 AS r
-                FROM _cand c SEMI JOIN _selected s ON s.track_id = c.track_id
-            ) c
+                SELECT *, row_number() OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
+                                             listens DESC, track_id) - 1 AS r
+                FROM _selected
+            ) s
             LEFT JOIN (SELECT tier, max(seq) AS max_seq FROM _released GROUP BY tier) rs USING (tier)
             """
         )
-        new = """
+        onto_frozen = (
+            """
+            UNION ALL
+            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', fi.rep
+            FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"""
+            if facts["n_frozen_isrc"]
+            else ""
+        )
+        new = f"""
             SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
-                   action AS codec, kbps::INTEGER AS target_kbps, bytes AS est_bytes,
+                   {tier_attr_case(ps, "action")} AS codec,
+                   {tier_attr_case(ps, "kbps")}::INTEGER AS target_kbps, bytes AS est_bytes,
                    'planned' AS status, NULL::VARCHAR AS dedup_of
             FROM _files
             UNION ALL
-            SELECT c.track_id, NULL, NULL, c.tier, NULL, NULL, NULL, 'dedup', c.rep
-            FROM _cand c WHERE c.rep_frozen
-               OR (c.rep <> c.track_id AND c.rep IN (SELECT track_id FROM _selected))
+            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', s.track_id
+            FROM _f f JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
+                 ON f.tier = s.tier AND f.isrc = s.isrc
+            WHERE f.cand AND f.dedup AND f.track_id <> s.track_id {onto_frozen}
             UNION ALL
             SELECT track_id, NULL, NULL, coalesce(tier, 'none'), NULL, NULL, NULL, 'excluded', NULL
             FROM _f WHERE excluded AND NOT frozen
         """
         if not facts["n_processed"]:
             nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT *, {nulls} FROM ({new})")
-            return
-        # A processed file keeps its status and process columns while it stays where it is;
-        # one that moved batch or tier must be processed again.
-        keep = (
-            "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
-            "AND o.batch = n.batch AND o.tier = n.tier)"
-        )
-        preserved = ", ".join(f"CASE WHEN {keep} THEN o.{c} END AS {c}" for c in _PROCESS_COLUMNS)
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT n.track_id, n.batch, n.seq_in_batch, n.tier,
-                   CASE WHEN {keep} THEN o.codec ELSE n.codec END AS codec,
-                   CASE WHEN {keep} THEN o.target_kbps ELSE n.target_kbps END AS target_kbps,
-                   n.est_bytes,
-                   CASE WHEN {keep} THEN o.status ELSE n.status END AS status,
-                   n.dedup_of, {preserved}
-            FROM ({new}) n
-            LEFT JOIN (SELECT * FROM _old WHERE status IN ('done', 'quarantined')) o
-                   ON o.track_id = n.track_id
+            rows = f"SELECT *, {nulls} FROM ({new})"
+        else:
+            # A processed file keeps its status and process columns while it stays where it
+            # is; one that moved batch or tier must be processed again.
+            keep = (
+                "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
+                "AND o.batch = n.batch AND o.tier = n.tier)"
+            )
+            preserved = ", ".join(
+                f"CASE WHEN {keep} THEN o.{c} END AS {c}" for c in _PROCESS_COLUMNS
+            )
+            rows = f"""
+                SELECT n.track_id, n.batch, n.seq_in_batch, n.tier,
+                       CASE WHEN {keep} THEN o.codec ELSE n.codec END AS codec,
+                       CASE WHEN {keep} THEN o.target_kbps ELSE n.target_kbps END AS target_kbps,
+                       n.est_bytes,
+                       CASE WHEN {keep} THEN o.status ELSE n.status END AS status,
+                       n.dedup_of, {preserved}
+                FROM ({new}) n
+                LEFT JOIN (SELECT * FROM _old WHERE status IN ('done', 'quarantined')) o
+                       ON o.track_id = n.track_id
             """
-        )
+        # A first plan compares against nothing, so its rows go straight to the insert.
+        kind = "TABLE" if facts["n_old"] else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} _rows AS {rows}")
 
     def changes(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _diff AS
-            SELECT coalesce(n.track_id, o.track_id) AS track_id,
-                   coalesce(o.status, 'unplanned') AS old_status,
-                   coalesce(n.status, 'unplanned') AS new_status,
-                   o.batch AS old_batch, n.batch AS new_batch, o.tier AS old_tier, n.tier AS new_tier
-            FROM (SELECT track_id, status, batch, tier FROM _old) o
-            FULL OUTER JOIN (SELECT track_id, status, batch, tier FROM _rows) n
-                 ON o.track_id = n.track_id
-            WHERE o.status IS DISTINCT FROM n.status OR o.tier IS DISTINCT FROM n.tier
-               OR o.batch IS DISTINCT FROM n.batch
-            """
-        )
+        if not facts["n_old"]:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _diff (track_id VARCHAR, old_status VARCHAR, "
+                "new_status VARCHAR, old_batch VARCHAR, new_batch VARCHAR, old_tier VARCHAR, "
+                "new_tier VARCHAR)"
+            )
+        else:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _diff AS
+                SELECT coalesce(n.track_id, o.track_id) AS track_id,
+                       coalesce(o.status, 'unplanned') AS old_status,
+                       coalesce(n.status, 'unplanned') AS new_status,
+                       o.batch AS old_batch, n.batch AS new_batch,
+                       o.tier AS old_tier, n.tier AS new_tier
+                FROM (SELECT track_id, status, batch, tier FROM _old) o
+                FULL OUTER JOIN (SELECT track_id, status, batch, tier FROM _rows) n
+                     ON o.track_id = n.track_id
+                WHERE o.status IS DISTINCT FROM n.status OR o.tier IS DISTINCT FROM n.tier
+                   OR o.batch IS DISTINCT FROM n.batch
+                """
+            )
         facts["moved"] = _one(
             con,
             "SELECT count(*) FROM _diff WHERE old_status = new_status AND old_tier = new_tier",
@@ -419,10 +451,16 @@ def _summary(
     )
     files = sum(t["files"] for t in tiers)
     bytes_ = sum(t["bytes"] for t in tiers)
+    # On a first plan every row is new: counted, not listed (plan_changes stays empty).
+    source = (
+        "SELECT old_status, new_status FROM _changes"
+        if facts["n_old"]
+        else "SELECT 'unplanned' AS old_status, status AS new_status FROM track_files"
+    )
     transitions = _rows(
         con,
         "SELECT old_status || '->' || new_status AS transition, count(*) AS tracks "
-        "FROM _changes GROUP BY ALL ORDER BY transition",
+        f"FROM ({source}) GROUP BY ALL ORDER BY transition",
     )
     sample = _rows(con, f"SELECT * FROM _changes ORDER BY track_id LIMIT {SAMPLE}")
     excluded_released = _rows(
@@ -464,9 +502,7 @@ def _summary(
         "excluded_released": excluded_released,
         "untiered": _one(con, "SELECT count(*) FROM _f WHERE tier IS NULL"),
         "below_secondary_cutoff": _one(
-            con,
-            f"SELECT count(*) FROM _f WHERE NOT frozen AND NOT excluded AND tier IS NOT NULL "
-            f"AND NOT ({_candidate_filter(ps)})",
+            con, "SELECT count(*) FROM _f WHERE below_cut AND NOT frozen AND NOT excluded"
         ),
         "released_missing_from_catalogue": _one(
             con, "SELECT count(*) FROM _frozen WHERE track_id NOT IN (SELECT track_id FROM _f)"
@@ -477,6 +513,7 @@ def _summary(
             "moved_batch": facts["moved"],
             "sample": sample,
             "table": "plan_changes",
+            "first_plan": not facts["n_old"],
         },
     }
 
