@@ -243,13 +243,14 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                        listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
                 FROM _f WHERE cand AND NOT (dedup AND isrc IS NOT NULL)
                 UNION ALL
-                SELECT r.track_id, tier, r.popularity, r.listens, r.bytes, r.secondary,
-                       unit_listens, n, isrc
+                SELECT r.t, tier, r.p, -r.l, r.b, -r.s, unit_listens, n, isrc
                 FROM (
+                    -- min() of (ranking key..., track_id, payload): ids are unique, so the
+                    -- payload after them never decides, and one aggregate yields the winner.
                     SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
-                           arg_min(struct_pack(track_id, popularity, listens, bytes, secondary),
-                                   struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
-                                               d := -coalesce(duration_ms, -1), t := track_id)) AS r
+                           min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
+                                           d := -coalesce(duration_ms, -1), t := track_id,
+                                           p := popularity, b := bytes)) AS r
                     FROM _f WHERE cand AND dedup AND isrc IS NOT NULL {not_frozen_isrc}
                     GROUP BY tier, isrc
                 )
