@@ -75,7 +75,14 @@ def test_plan_json_shape(cat_archive, cli):
     assert s["mode"] == "coverage" and s["coverage_target"] == 99.6
     assert set(s["selected"]) == {"files", "bytes", "listens", "coverage_pct", "files_pct"}
     assert [t["tier"] for t in s["tiers"]] == ["keep", "opus75"]
-    assert set(s["changes"]) == {"tracks", "by_transition", "moved_batch", "sample", "table", "first_plan"}
+    assert set(s["changes"]) == {
+        "tracks",
+        "by_transition",
+        "moved_batch",
+        "sample",
+        "table",
+        "first_plan",
+    }
 
 
 def test_plan_prints_the_model_it_used(cat_archive, cli):
