@@ -103,3 +103,11 @@ def test_plan_without_a_catalogue_says_so(archive, cli):
     cli("plan", "--archive", archive.root, ok=False)
     assert cli.last.exit_code == 1 and "run `musark ingest` first" in cli.last.output
     assert not archive.catalog_db.exists()
+
+
+def test_report_before_any_plan_still_draws_the_catalogue(cat_archive, cli, tmp_path):
+    n = cli.json("report", "--archive", cat_archive.root, "--out", tmp_path / "r")
+    assert n["plan"]["files"] == 0 and n["coverage_curve"] == []
+    assert n["catalogue"]["tracks"] == 20000
+    for name in PLOTS:
+        Image.open(tmp_path / "r" / name).load()
