@@ -123,7 +123,7 @@ def restore(
     try:
         result = restore_track(_archive(archive), track_id, out_path)
     except RestoreError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc
     if json:
         emit_json(result)
