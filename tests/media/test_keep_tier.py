@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import subprocess
 
 import av
 import mutagen
@@ -64,10 +66,7 @@ def _read_tags(path) -> tuple[dict[str, list[str]], list[bytes]]:
     ext = path.suffix[1:]
     if ext in ("ogg", "opus", "flac"):
         tags = _vorbis_like(f)
-        pics = [
-            Picture(__import__("base64").b64decode(b)).data
-            for b in tags.pop("METADATA_BLOCK_PICTURE", [])
-        ]
+        pics = [Picture(base64.b64decode(b)).data for b in tags.pop("METADATA_BLOCK_PICTURE", [])]
         pics += [p.data for p in getattr(f, "pictures", [])]
         return tags, pics
     if ext == "mp3":
@@ -164,9 +163,7 @@ def test_restore_rebuilds_the_original_sha256(keep_archive, ext, cli, tmp_path):
 @pytest.mark.parametrize("ext", ["ogg", "flac"])
 def test_zstd_cli_applies_the_patch_without_musark(keep_archive, ext, tmp_path):
     zstd = require_tool("zstd")
-    import subprocess
-
-    arc, sources = keep_archive
+    arc, _ = keep_archive
     row = _rows(arc)[f"keep-{ext}"]
     archived = arc.track_path(row["batch"], row["track_id"], row["ext"])
     out = tmp_path / "original"
