@@ -69,7 +69,7 @@ def prepare_cover(data: bytes, max_px: int, max_bytes: int, name: str = "image")
             return Cover("image/jpeg", out.getvalue(), img.width, img.height)
     except CoverError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise CoverError(f"cover {name}: not a decodable image ({exc})") from exc
-    except Image.DecompressionBombWarning as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise CoverError(f"cover {name}: too many pixels ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise CoverError(f"cover {name}: not a decodable image ({exc})") from exc
