@@ -175,3 +175,11 @@ def process_track(job: TrackJob) -> dict[str, Any]:
         warning=warning,
         **values,
     )
+
+
+def safe_process_track(job: TrackJob) -> dict[str, Any]:
+    """process_track, with an unexpected error turned into a 'failed' record (retried next run)."""
+    try:
+        return process_track(job)
+    except Exception as exc:  # an I/O error or a bug must not stop the other tracks
+        return _record(job, status="failed", error=f"{type(exc).__name__}: {exc}")
