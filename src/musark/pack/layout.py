@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 FORMATS = ("v1", "v2", "hybrid")
@@ -60,7 +61,7 @@ def make_layout(files: list[Entry], fmt: str, piece_size: int) -> Layout:
     if piece_size < MIN_PIECE or piece_size & (piece_size - 1):
         raise ValueError(f"piece size {piece_size} is not a power of two ≥ {MIN_PIECE}")
     ordered = sorted(files, key=lambda e: path_key(e.path))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         if a.path == b.path:
             raise ValueError(f"duplicate path {a.path!r} in torrent")
     entries: list[Entry] = []
