@@ -82,7 +82,9 @@ def test_same_info_hashes_and_file_indices_as_libtorrent(folder, fmt, piece_size
 
 @pytest.mark.parametrize("fmt", ["v2", "hybrid"])
 def test_v2_file_roots_match_what_libtorrent_loads(folder, fmt):
-    built = build_torrent(folder.name, _entries(folder), fmt=fmt, piece_size=16384, options=Options())
+    built = build_torrent(
+        folder.name, _entries(folder), fmt=fmt, piece_size=16384, options=Options()
+    )
     ti = lt.torrent_info(lt.bdecode(built.data))
     files = ti.files()
     roots = {
