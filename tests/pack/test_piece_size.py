@@ -22,7 +22,7 @@ def _batch(n: int, mean: int, seed: int = 0) -> list[Entry]:
 @pytest.mark.parametrize("fmt", ["v1", "v2", "hybrid"])
 @pytest.mark.parametrize("piece_size", [16384, 262144])
 def test_measure_from_sizes_equals_the_real_bencoded_torrent(fmt, piece_size):
-    files = _batch(400, 100_000) + [Entry("data/empty.ogg", 0), Entry("data/exact.ogg", 262144)]
+    files = [*_batch(400, 100_000), Entry("data/empty.ogg", 0), Entry("data/exact.ogg", 262144)]
     options = Options(trackers=("http://127.0.0.1:6969/announce",), web_seeds=("http://h/",))
     layout = make_layout(files, fmt, piece_size)
     d = Digests(pieces=bytes(20 * layout.num_pieces) if fmt != "v2" else None)

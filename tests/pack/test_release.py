@@ -133,7 +133,7 @@ def test_a_frozen_batch_refuses_changes(archive):
     build_archive(archive, {"keep__0001": 4})
     release(archive, show_progress=False)
     before = _published(archive)
-    with pytest.raises(ReleaseError, match="frozen.*different bytes or options"):
+    with pytest.raises(ReleaseError, match=r"frozen.*different bytes or options"):
         release(archive, batches=["keep__0001"], fmt="hybrid", show_progress=False)
     con = duckdb.connect(str(archive.catalog_db))
     con.execute(
@@ -153,9 +153,9 @@ def test_batches_not_fully_processed_are_not_released(archive):
     con = duckdb.connect(str(archive.catalog_db))
     con.execute("UPDATE track_files SET status = 'planned' WHERE track_id = 't0x001'")
     con.close()
-    with pytest.raises(ReleaseError, match="keep__0001.*1 files are not processed"):
+    with pytest.raises(ReleaseError, match=r"keep__0001.*1 files are not processed"):
         release(archive, batches=["keep__0001"], show_progress=False)
-    with pytest.raises(ReleaseError, match="'nope'.*no such batch"):
+    with pytest.raises(ReleaseError, match=r"'nope'.*no such batch"):
         release(archive, batches=["nope"], show_progress=False)
     assert release(archive, next_n=5, show_progress=False).released == ["keep__0002"]
 
