@@ -19,7 +19,7 @@ from musark.fsio import atomic_write_bytes, remove_stale_temps
 from musark.ids import check_id
 from musark.pack import bagit, torrents_json
 from musark.pack.album_art import collect_album_art
-from musark.pack.build import Built, build_torrent, layout_of_torrent
+from musark.pack.build import Built, build_torrent, layout_of_torrent, read_torrent
 from musark.pack.layout import FORMATS, Entry, path_key
 from musark.pack.piece_size import parse_piece_size
 from musark.pack.torrent import Options
@@ -127,6 +127,32 @@ class _Ctx:
     group: str
     advance: Callable[[int], None]
     result: ReleaseResult
+    explicit: frozenset[str] = frozenset()  # options given on this run's command line
+
+
+def _settings_for(
+    ctx: _Ctx, torrent: Path, frozen: bool, released_at: datetime
+) -> tuple[str, int | None, Options]:
+    """Format, piece size and options for one torrent: a frozen torrent keeps its own unless
+    this run names them explicitly (then a difference is refused as a change)."""
+    fmt, psize, options = ctx.fmt, ctx.piece_size, _options_for(ctx, released_at)
+    if frozen and torrent.exists():
+        data = torrent.read_bytes()
+        meta = read_torrent(data)
+        _, layout = layout_of_torrent(data)
+        if "format" not in ctx.explicit:
+            fmt = layout.fmt
+        if "piece_size" not in ctx.explicit:
+            psize = layout.piece_size
+        trackers = options.trackers
+        web_seeds = options.web_seeds
+        if "trackers" not in ctx.explicit:
+            trackers = tuple(t[0].decode() for t in meta.get(b"announce-list", []))
+        if "web_seeds" not in ctx.explicit:
+            web_seeds = tuple(w.decode() for w in meta.get(b"url-list", []))
+        stamp = meta.get(b"creation date")
+        options = Options(trackers, web_seeds, stamp)
+    return fmt, psize, options
 
 
 def _refuse_changes(old_data: bytes, built_files: list[Entry], what: str) -> None:
@@ -195,12 +221,12 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
         text = bagit.manifest((p, digests[p]) for p in paths).encode("utf-8")
         return bagit.tag_files(head, text)
 
-    options = _options_for(ctx, released_at)
+    fmt, psize, options = _settings_for(ctx, torrent, frozen, released_at)
     built = build_torrent(
         name,
         files,
-        fmt=ctx.fmt,
-        piece_size=ctx.piece_size,
+        fmt=fmt,
+        piece_size=psize,
         options=options,
         contents=head,
         late=late,
@@ -240,9 +266,8 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
         pwhat = f"patch torrent of batch {name}"
         if frozen and ptorrent.exists():
             _refuse_changes(ptorrent.read_bytes(), patches, pwhat)
-        pbuilt = build_torrent(
-            name, patches, fmt=ctx.fmt, piece_size=ctx.piece_size, options=options
-        )
+        pfmt, ppsize, poptions = _settings_for(ctx, ptorrent, frozen, released_at)
+        pbuilt = build_torrent(name, patches, fmt=pfmt, piece_size=ppsize, options=poptions)
         if pbuilt.warning:
             ctx.result.warnings.append(pbuilt.warning)
         _publish(ctx, pbuilt, ptorrent, frozen, pwhat)
@@ -254,7 +279,7 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
                 display_name=f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)",
                 torrent_path=f"torrents/{ptorrent.name}",
                 added_at=released_at,
-                options=options,
+                options=poptions,
                 tier=tier,
                 popularity_min=pop_min,
                 popularity_max=pop_max,
@@ -321,6 +346,7 @@ def release(
     if not archive.catalog_db.exists():
         raise ReleaseError(f"{archive.catalog_db}: no catalogue here; nothing to release")
     settings = archive.settings.section("release")
+    fmt_arg = fmt
     fmt = fmt or settings.get("format", "v1")
     if fmt not in FORMATS:
         raise ReleaseError(f"torrent format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -375,7 +401,22 @@ def release(
             transfer=True, disable=None if show_progress is None else not show_progress
         ) as bar:
             task = bar.add_task("hashing", total=int(total))
-            ctx = _Ctx(archive, fmt, psize, options, group, lambda n: bar.advance(task, n), result)
+            given = {
+                "format": fmt_arg,
+                "piece_size": piece_size,
+                "trackers": trackers,
+                "web_seeds": web_seeds,
+            }
+            ctx = _Ctx(
+                archive,
+                fmt,
+                psize,
+                options,
+                group,
+                lambda n: bar.advance(task, n),
+                result,
+                frozenset(k for k, v in given.items() if v),
+            )
             for n in names:
                 remove_stale_temps(archive.batch_dir(n))
                 _release_batch(ctx, con, rows[n], n in frozen)
