@@ -241,19 +241,25 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
     for p, b in {**head, **late(built.digests.sha256)}.items():
         write_if_changed(arc.batch_dir(name) / p, b)
     _record_sha256(con, built.digests.sha256, name)
-    ctx.result.torrents.append(
-        torrents_json.make_entry(
-            built,
-            name=name,
-            group="batches",
-            display_name=f"{ctx.group} batch {name} ({len(data)} files)",
-            torrent_path=f"torrents/{torrent.name}",
-            added_at=released_at,
-            options=options,
-            tier=tier,
-            popularity_min=pop_min,
-            popularity_max=pop_max,
+
+    def listed(b: Built, entry: str, group: str, display: str, path: Path, opts: Options) -> None:
+        ctx.result.torrents.append(
+            torrents_json.make_entry(
+                b,
+                name=entry,
+                group=group,
+                display_name=display,
+                torrent_path=f"torrents/{path.name}",
+                added_at=released_at,
+                options=opts,
+                tier=tier,
+                popularity_min=pop_min,
+                popularity_max=pop_max,
+            )
         )
+
+    listed(
+        built, name, "batches", f"{ctx.group} batch {name} ({len(data)} files)", torrent, options
     )
     patches = [
         Entry(f"{tid}.zstdpatch", psize, arc.patch_path(name, tid))
@@ -271,20 +277,8 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
         if pbuilt.warning:
             ctx.result.warnings.append(pbuilt.warning)
         _publish(ctx, pbuilt, ptorrent, frozen, pwhat)
-        ctx.result.torrents.append(
-            torrents_json.make_entry(
-                pbuilt,
-                name=f"patches__{name}",
-                group="patches",
-                display_name=f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)",
-                torrent_path=f"torrents/{ptorrent.name}",
-                added_at=released_at,
-                options=poptions,
-                tier=tier,
-                popularity_min=pop_min,
-                popularity_max=pop_max,
-            )
-        )
+        display = f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)"
+        listed(pbuilt, f"patches__{name}", "patches", display, ptorrent, poptions)
 
 
 def _options_for(ctx: _Ctx, released_at: datetime) -> Options:
