@@ -217,3 +217,14 @@ def test_re_release_keeps_a_frozen_torrents_own_format_and_trackers(archive):
     )
     with pytest.raises(ReleaseError, match="frozen"):
         release(archive, batches=["keep__0001"], trackers=["http://127.0.0.1:1/a"])
+
+
+def test_a_missing_file_is_named_and_nothing_is_frozen(archive):
+    build_archive(archive, {"keep__0001": 3})
+    archive.track_path("keep__0001", "t0x001", "opus").unlink()
+    with pytest.raises(ReleaseError, match=r"keep__0001: .*t0x001\.opus is missing"):
+        release(archive, show_progress=False)
+    con = duckdb.connect(str(archive.catalog_db), read_only=True)
+    assert con.execute("SELECT status FROM batches").fetchone() == ("planned",)
+    con.close()
+    assert not archive.torrents_json.exists()

@@ -98,16 +98,32 @@ def select_batches(
     return [r[0] for r in rows if not pending.get(r[0])][:next_n]
 
 
-def _done_files(con: duckdb.DuckDBPyConnection, batch: str) -> list[tuple]:
-    return con.execute(
+@dataclass
+class _BatchFiles:
+    rows: list[tuple]  # (track_id, ext, size, sha256, patch_size) of the 'done' files
+    data: list[Entry]
+    patches: list[Entry]
+
+
+def batch_files(archive: Archive, con: duckdb.DuckDBPyConnection, batch: str) -> _BatchFiles:
+    """The 'done' files and patches of ``batch``, checked on disk; raise naming what is wrong."""
+    rows = con.execute(
         "SELECT track_id, ext, size, sha256, patch_size FROM track_files "
         "WHERE batch = ? AND status = 'done' ORDER BY track_id",
         [batch],
     ).fetchall()
-
-
-def _check_on_disk(entries: list[Entry], batch: str) -> None:
-    for e in entries:
+    if not rows:
+        raise ReleaseError(f"batch {batch}: no files with status 'done' to release")
+    data = [
+        Entry(f"data/{tid}.{ext}", size, archive.track_path(batch, tid, ext))
+        for tid, ext, size, *_ in rows
+    ]
+    patches = [
+        Entry(f"{tid}.zstdpatch", psize, archive.patch_path(batch, tid))
+        for tid, _, _, _, psize in rows
+        if psize is not None
+    ]
+    for e in data + patches:
         try:
             size = e.source.stat().st_size  # type: ignore[union-attr]
         except FileNotFoundError:
@@ -116,6 +132,7 @@ def _check_on_disk(entries: list[Entry], batch: str) -> None:
             raise ReleaseError(
                 f"batch {batch}: {e.source} is {size} bytes, the catalogue records {e.size}"
             )
+    return _BatchFiles(rows, data, patches)
 
 
 @dataclass
@@ -186,14 +203,8 @@ def _publish(ctx: _Ctx, built: Built, torrent: Path, frozen: bool, what: str) ->
 def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen: bool) -> None:
     name, tier, pop_min, pop_max, released_at = row
     arc = ctx.archive
-    rows = _done_files(con, name)
-    if not rows:
-        raise ReleaseError(f"batch {name}: no files with status 'done' to release")
-    data = [
-        Entry(f"data/{tid}.{ext}", size, arc.track_path(name, tid, ext))
-        for tid, ext, size, *_ in rows
-    ]
-    _check_on_disk(data, name)
+    files_ = batch_files(arc, con, name)
+    rows, data = files_.rows, files_.data
     recorded = {f"data/{tid}.{ext}": sha for tid, ext, _, sha, _ in rows if sha}
     head = {
         "bag-info.txt": bagit.bag_info(
@@ -261,13 +272,8 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
     listed(
         built, name, "batches", f"{ctx.group} batch {name} ({len(data)} files)", torrent, options
     )
-    patches = [
-        Entry(f"{tid}.zstdpatch", psize, arc.patch_path(name, tid))
-        for tid, _, _, _, psize in rows
-        if psize is not None
-    ]
+    patches = files_.patches
     if patches:
-        _check_on_disk(patches, name)
         ptorrent = arc.torrents_dir / f"patches__{name}.torrent"
         pwhat = f"patch torrent of batch {name}"
         if frozen and ptorrent.exists():
@@ -364,6 +370,8 @@ def release(
             next_n if next_n is not None else int(settings.get("next", 1)),
             settings.get("order", "popularity"),
         )
+        for n in names:  # every file is where the catalogue says before anything is frozen
+            batch_files(archive, con, n)
         frozen = {
             r[0]
             for r in con.execute(
