@@ -228,3 +228,18 @@ def test_a_missing_file_is_named_and_nothing_is_frozen(archive):
     assert con.execute("SELECT status FROM batches").fetchone() == ("planned",)
     con.close()
     assert not archive.torrents_json.exists()
+
+
+def test_album_art_torrent_has_one_local_image_per_released_album(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)  # only keep__0001 (album al0) is released
+    art = next(
+        e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"
+    )
+    ti = lt.torrent_info(str(archive.release_dir / art["torrent_path"]))
+    assert ti.name() == "album_art" and ti.num_files() == 1
+    image = archive.release_dir / "album_art" / "al0.png"
+    assert image.read_bytes() == (archive.root / "images" / "al0.png").read_bytes()
+    release(archive, show_progress=False)  # keep__0002 brings album al1: a new album-art torrent
+    arts = [e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"]
+    assert sorted((e["num_files"], e["obsolete"]) for e in arts) == [(1, True), (2, False)]
