@@ -192,6 +192,14 @@ def main() -> None:
         "v1_recorded_sha256_vs_mktorrent_ratio": round(t_mk / t_v1r, 3),
         "hybrid_manifest_vs_libtorrent_ratio": round(t_lt / t_hym, 3),
         "hybrid_recorded_sha256_vs_libtorrent_ratio": round(t_lt / t_hyr, 3),
+        # CPU seconds per wall second: how many cores each contender kept busy
+        "cores_used": {
+            "mktorrent": round(c_mk / t_mk, 2),
+            "musark_v1_manifest": round(c_v1m / t_v1m, 2),
+            "musark_v1_recorded": round(c_v1r / t_v1r, 2),
+            "libtorrent_hybrid": round(c_lt / t_lt, 2),
+            "musark_hybrid_manifest": round(c_hym / t_hym, 2),
+        },
         # the same comparisons per CPU-second: robust when other work shares the cores
         "load_average_1min": round(os.getloadavg()[0], 2),
         "v1_manifest_vs_compute_limit_cpu_ratio": round(
