@@ -243,3 +243,15 @@ def test_album_art_torrent_has_one_local_image_per_released_album(archive):
     release(archive, show_progress=False)  # keep__0002 brings album al1: a new album-art torrent
     arts = [e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"]
     assert sorted((e["num_files"], e["obsolete"]) for e in arts) == [(1, True), (2, False)]
+
+
+def test_a_run_killed_before_torrents_json_is_finished_by_the_next_run(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)
+    torrent = (archive.torrents_dir / "keep__0001.torrent").read_bytes()
+    archive.torrents_json.unlink()  # as if killed after the batch torrent, before torrents.json
+    result = release(archive, show_progress=False)
+    assert result.released == ["keep__0002"] and result.unchanged == ["keep__0001"]
+    names = [e["name"] for e in json.loads(archive.torrents_json.read_text())]
+    assert {"keep__0001", "keep__0002", "patches__keep__0001", "patches__keep__0002"} <= set(names)
+    assert (archive.torrents_dir / "keep__0001.torrent").read_bytes() == torrent

@@ -370,6 +370,18 @@ def release(
             next_n if next_n is not None else int(settings.get("next", 1)),
             settings.get("order", "popularity"),
         )
+        # a batch frozen by a run killed before it wrote torrents.json: finish publishing it
+        listed = {
+            e["name"] for e in torrents_json.load(archive.torrents_json) if e["group"] == "batches"
+        }
+        unfinished = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM batches WHERE status = 'released' ORDER BY name"
+            ).fetchall()
+            if r[0] not in listed and r[0] not in names
+        ]
+        names = unfinished + names
         for n in names:  # every file is where the catalogue says before anything is frozen
             batch_files(archive, con, n)
         frozen = {
