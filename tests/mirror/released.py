@@ -97,16 +97,15 @@ def build_released(root: Path, per_batch: int = 8, seconds: float = 1.5) -> Rele
 
 
 def _make_torrent(arc: Archive, batch: str, rel: Released) -> dict:
-    fs = lt.file_storage()
-    lt.add_files(fs, str(arc.batch_dir(batch)))
-    ct = lt.create_torrent(fs, PIECE, flags=lt.create_torrent.v1_only)
+    entries = lt.list_files(str(arc.batch_dir(batch)))
+    ct = lt.create_torrent(entries, PIECE, lt.create_torrent.v1_only)
     ct.set_creator("musark-tests")
     lt.set_piece_hashes(ct, str(arc.files_dir))
     data = lt.bencode(ct.generate())
     path = arc.torrents_dir / f"{batch}.torrent"
     path.write_bytes(data)
     ti = lt.torrent_info(str(path))
-    index = {ti.files().file_path(i): i for i in range(ti.num_files())}
+    index = {ti.layout().file_path(i): i for i in range(ti.num_files())}
     for t in rel.by_batch(batch):
         t.file_index = index[f"{batch}/{t.path}"]
     btih = str(ti.info_hashes().v1)
@@ -210,6 +209,10 @@ class Seeder:
 
     def throttle(self, bytes_per_second: int) -> None:
         """Limit upload speed (0 = unlimited), so a test can interrupt a transfer midway."""
+        # Loopback peers are in libtorrent's unthrottled "local" class: put every address in the global one.
+        everyone = lt.ip_filter()
+        everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+        self.ses.set_peer_class_filter(everyone)
         self.ses.apply_settings({"upload_rate_limit": bytes_per_second})
 
     def close(self) -> None:

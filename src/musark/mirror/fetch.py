@@ -96,7 +96,7 @@ def _torrent_source(archive: Archive, con: Any, batch: str) -> tuple[str, lt.add
 
 def _check_layout(job: _Job, ti: lt.torrent_info) -> None:
     """The index's file index must name the same path and size in the torrent, or we'd fetch the wrong bytes."""
-    fs = ti.files()
+    fs = ti.layout()
     for f in job.files:
         if f.file_index >= fs.num_files():
             raise LookupError(f"{job.batch}/{f.path}: file index {f.file_index} not in the torrent")
@@ -159,7 +159,7 @@ def _finish(archive: Archive, ses: lt.session, job: _Job, ledger: FixityLedger) 
     results = []
     checked = []
     for f in job.files:
-        staged = staging_dir(archive) / ti.files().file_path(f.file_index)
+        staged = staging_dir(archive) / ti.layout().file_path(f.file_index)
         try:
             size, digest = sha256_file(staged)
         except OSError as exc:

@@ -1,0 +1,125 @@
+"""musark fetch: only the requested files arrive, verified, from a real libtorrent seeder on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from musark.archive import Archive
+from musark.mirror.fetch import resume_path, staging_dir
+from tests.mirror.released import Released, Seeder
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def mirrored(mirror: Archive) -> set[str]:
+    """Every file under files/, as '<batch>/<path>'."""
+    if not mirror.files_dir.exists():
+        return set()
+    return {p.relative_to(mirror.files_dir).as_posix() for p in mirror.files_dir.rglob("*") if p.is_file()}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_fetch_one_track_by_isrc_brings_exactly_that_file(
+    released: Released, seeder: Seeder, mirror: Archive, cli
+):
+    t = released.by_batch("keep-000001")[2]
+    out = cli.json("fetch", t.isrc.lower(), "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["ok"] and out["counts"] == {"fetched": 1}
+    assert out["resolved"] == [{"query": t.isrc.lower(), "kind": "isrc", "track_id": t.id}]
+    assert mirrored(mirror) == {f"{t.batch}/{t.path}"}
+    assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+    # Nothing of the other files was written anywhere a user would see them.
+    assert not (staging_dir(mirror) / t.batch / t.path).exists()
+
+    # A second track, from another batch, joins the first.
+    u = released.by_batch("opus75-000001")[5]
+    out = cli.json("fetch", u.id, "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["counts"] == {"fetched": 1}
+    assert mirrored(mirror) == {f"{t.batch}/{t.path}", f"{u.batch}/{u.path}"}
+    assert sha256(mirror.batch_dir(u.batch) / u.path) == u.sha256
+
+    # Asking again downloads nothing: the verified file is already here.
+    out = cli.json("fetch", u.id, "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["counts"] == {"present": 1}
+
+
+def test_fetch_a_playlist_of_20_tracks_across_3_batches(
+    released: Released, seeder: Seeder, mirror: Archive, cli, tmp_path: Path
+):
+    picks = released.tracks[1:21]
+    assert len({t.batch for t in picks}) == 3
+    # A playlist mixes query kinds: ids, ISRCs and 'artist - title'.
+    lines = ["# my playlist", ""]
+    for i, t in enumerate(picks):
+        lines.append([t.id, t.isrc, f"{t.artist} - {t.title}"][i % 3])
+    playlist = tmp_path / "playlist.txt"
+    playlist.write_text("\n".join(lines) + "\n")
+    out = cli.json("fetch", "--from-file", playlist, "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["ok"] and out["counts"] == {"fetched": 20}
+    assert mirrored(mirror) == {f"{t.batch}/{t.path}" for t in picks}
+    for t in picks:
+        assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+
+
+def test_fetch_from_a_magnet_when_the_torrent_file_is_absent(
+    released: Released, seeder: Seeder, mirror: Archive, cli
+):
+    t = released.by_batch("keep-000002")[6]
+    (mirror.torrents_dir / f"{t.batch}.torrent").unlink()
+    out = cli.json("fetch", t.id, "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["counts"] == {"fetched": 1}
+    assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+
+
+def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Archive, cli):
+    cli("fetch", "zz-nothing-zz", "QZES72699999", "--peer", seeder.peer, "--archive", mirror.root, "--json", ok=False)
+    assert cli.last.exit_code == 1
+    assert '"not_found": [\n    "zz-nothing-zz"' in cli.last.stdout
+    assert '"not_archived": [\n    "QZES72699999"' in cli.last.stdout
+
+
+def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive, tmp_path: Path):
+    # A throttled seeder of its own, so the transfer is still running when the fetch is killed.
+    slow = Seeder(released, tmp_path / "slow")
+    try:
+        slow.throttle(64 * 1024)
+        picks = released.by_batch("keep-000002")
+        want = [t.id for t in picks]
+        total = sum(t.size for t in picks)
+        assert total > 5 * 64 * 1024
+        cmd = [sys.executable, "-m", "musark", "fetch", *want, "--peer", slow.peer, "--archive", str(mirror.root)]
+        env = {**os.environ, "PYTHONPATH": SRC}
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rp = resume_path(mirror, released_btih(mirror, "keep-000002"))
+        deadline = time.monotonic() + 60
+        while not rp.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert proc.poll() is None, "fetch finished before it could be interrupted"
+        assert rp.exists(), "no resume data was saved while downloading"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert mirrored(mirror) == set()  # nothing unverified is visible in the mirror
+        slow.throttle(0)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert mirrored(mirror) == {f"{t.batch}/{t.path}" for t in picks}
+        for t in picks:
+            assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+        assert not rp.exists()
+    finally:
+        slow.close()
+
+
+def released_btih(mirror: Archive, batch: str) -> str:
+    import libtorrent as lt
+
+    return str(lt.torrent_info(str(mirror.torrents_dir / f"{batch}.torrent")).info_hashes().v1)
