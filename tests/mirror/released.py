@@ -124,7 +124,9 @@ def _write_index(arc: Archive, rel: Released, torrents: dict[str, dict]) -> None
     con = sqlite3.connect(db)
     create_schema(con)
     artists = {a: f"ar{i:03d}" for i, a in enumerate(dict.fromkeys(t.artist for t in rel.tracks))}
-    con.executemany("INSERT INTO artists(id, name) VALUES (?, ?)", [(v, k) for k, v in artists.items()])
+    con.executemany(
+        "INSERT INTO artists(id, name) VALUES (?, ?)", [(v, k) for k, v in artists.items()]
+    )
     albums = {t.album_id: t.upc for t in rel.tracks}
     con.executemany(
         "INSERT INTO albums(id, name, upc) VALUES (?, ?, ?)",
@@ -136,7 +138,8 @@ def _write_index(arc: Archive, rel: Released, torrents: dict[str, dict]) -> None
         [(t.id, t.title, t.album_id, i, t.isrc) for i, t in enumerate(rel.tracks)],
     )
     con.executemany(
-        "INSERT INTO track_artists VALUES (?, ?, 0)", [(t.id, artists[t.artist]) for t in rel.tracks]
+        "INSERT INTO track_artists VALUES (?, ?, 0)",
+        [(t.id, artists[t.artist]) for t in rel.tracks],
     )
     con.executemany(
         "INSERT INTO track_files(track_id, batch, path, file_index_in_torrent, size, sha256, tier) "
@@ -220,3 +223,33 @@ class Seeder:
         for h in self.handles:
             self.ses.remove_torrent(h)
         del self.ses
+
+
+def client_download(mirror: Archive, peer: str, batches: tuple[str, ...] = BATCHES) -> None:
+    """Download whole batches the way any BitTorrent client does: a plain session, save path files/."""
+    ses = lt.session(
+        {
+            "listen_interfaces": LOOPBACK,
+            "enable_dht": False,
+            "enable_lsd": False,
+            "enable_upnp": False,
+            "enable_natpmp": False,
+        }
+    )
+    host, port = peer.rsplit(":", 1)
+    handles = []
+    for batch in batches:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(str(mirror.torrents_dir / f"{batch}.torrent"))
+        atp.save_path = str(mirror.files_dir)
+        h = ses.add_torrent(atp)
+        h.connect_peer((host, int(port)))
+        handles.append(h)
+    deadline = time.monotonic() + 60
+    while not all(h.status().is_seeding for h in handles):
+        if time.monotonic() > deadline:
+            raise RuntimeError("client download did not complete")
+        time.sleep(0.05)
+    for h in handles:
+        ses.remove_torrent(h)
+    del ses

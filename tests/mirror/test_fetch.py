@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import libtorrent as lt
+
 from musark.archive import Archive
 from musark.mirror.fetch import resume_path, staging_dir
 from tests.mirror.released import Released, Seeder
@@ -21,7 +23,11 @@ def mirrored(mirror: Archive) -> set[str]:
     """Every file under files/, as '<batch>/<path>'."""
     if not mirror.files_dir.exists():
         return set()
-    return {p.relative_to(mirror.files_dir).as_posix() for p in mirror.files_dir.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(mirror.files_dir).as_posix()
+        for p in mirror.files_dir.rglob("*")
+        if p.is_file()
+    }
 
 
 def sha256(path: Path) -> str:
@@ -63,7 +69,9 @@ def test_fetch_a_playlist_of_20_tracks_across_3_batches(
         lines.append([t.id, t.isrc, f"{t.artist} - {t.title}"][i % 3])
     playlist = tmp_path / "playlist.txt"
     playlist.write_text("\n".join(lines) + "\n")
-    out = cli.json("fetch", "--from-file", playlist, "--peer", seeder.peer, "--archive", mirror.root)
+    out = cli.json(
+        "fetch", "--from-file", playlist, "--peer", seeder.peer, "--archive", mirror.root
+    )
     assert out["ok"] and out["counts"] == {"fetched": 20}
     assert mirrored(mirror) == {f"{t.batch}/{t.path}" for t in picks}
     for t in picks:
@@ -81,7 +89,17 @@ def test_fetch_from_a_magnet_when_the_torrent_file_is_absent(
 
 
 def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Archive, cli):
-    cli("fetch", "zz-nothing-zz", "QZES72699999", "--peer", seeder.peer, "--archive", mirror.root, "--json", ok=False)
+    cli(
+        "fetch",
+        "zz-nothing-zz",
+        "QZES72699999",
+        "--peer",
+        seeder.peer,
+        "--archive",
+        mirror.root,
+        "--json",
+        ok=False,
+    )
     assert cli.last.exit_code == 1
     assert '"not_found": [\n    "zz-nothing-zz"' in cli.last.stdout
     assert '"not_archived": [\n    "QZES72699999"' in cli.last.stdout
@@ -96,7 +114,17 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
         want = [t.id for t in picks]
         total = sum(t.size for t in picks)
         assert total > 5 * 64 * 1024
-        cmd = [sys.executable, "-m", "musark", "fetch", *want, "--peer", slow.peer, "--archive", str(mirror.root)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "musark",
+            "fetch",
+            *want,
+            "--peer",
+            slow.peer,
+            "--archive",
+            str(mirror.root),
+        ]
         env = {**os.environ, "PYTHONPATH": SRC}
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rp = resume_path(mirror, released_btih(mirror, "keep-000002"))
@@ -120,6 +148,4 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
 
 
 def released_btih(mirror: Archive, batch: str) -> str:
-    import libtorrent as lt
-
     return str(lt.torrent_info(str(mirror.torrents_dir / f"{batch}.torrent")).info_hashes().v1)

@@ -6,7 +6,9 @@ from musark.archive import Archive
 from tests.mirror.released import Released
 
 
-def test_locate_by_isrc_gives_batch_index_digest_and_magnet(released: Released, mirror: Archive, cli):
+def test_locate_by_isrc_gives_batch_index_digest_and_magnet(
+    released: Released, mirror: Archive, cli
+):
     t = released.by_batch("keep-000002")[3]
     out = cli.json("locate", t.isrc, "--archive", mirror.root)
     assert out["kind"] == "isrc" and out["count"] == 1

@@ -16,9 +16,7 @@ def test_isrc_is_normalised_before_lookup():
 
 
 def test_upc_matches_with_or_without_leading_zeros():
-    assert {"800000000010", "0800000000010", "00800000000010"} <= set(
-        upc_variants("0800000000010")
-    )
+    assert {"800000000010", "0800000000010", "00800000000010"} <= set(upc_variants("0800000000010"))
     assert upc_variants("12ab") is None
 
 

@@ -247,7 +247,9 @@ def _run(
     results: list[FileResult] = []
     by_handle = {job.handle: job for job in jobs}
     last_save = time.monotonic()
-    with progress(transfer=True, disable=None if show_progress is None else not show_progress) as bar:
+    with progress(
+        transfer=True, disable=None if show_progress is None else not show_progress
+    ) as bar:
         for job in jobs:
             job.task = bar.add_task(job.batch, total=job.total)
         while any(not j.finished and j.error is None for j in jobs):
@@ -285,7 +287,9 @@ def _run(
                             job.handle.connect_peer(peer)
                     job.last_connect = now
                 if stall and now - job.last_progress > stall:
-                    job.error = f"{job.batch}: no data from the swarm for {stall:g} s ({job.source})"
+                    job.error = (
+                        f"{job.batch}: no data from the swarm for {stall:g} s ({job.source})"
+                    )
             if now - last_save > resume_every:
                 for job in jobs:
                     if not job.finished and job.error is None:

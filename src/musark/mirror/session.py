@@ -36,7 +36,9 @@ def session_settings(
         "peer_fingerprint": lt.generate_fingerprint("MU", 0, 1, 0, 0),
         # Several peers of one host (a seedbox, or loopback in tests) are normal for a mirror.
         "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert_category.error | lt.alert_category.status | lt.alert_category.storage,
+        "alert_mask": lt.alert_category.error
+        | lt.alert_category.status
+        | lt.alert_category.storage,
     }
 
 

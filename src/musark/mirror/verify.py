@@ -215,7 +215,9 @@ def verify(
                     continue
                 issues.append(Issue(folder, path, "unexpected", "not in the index"))
                 plan.counts.unexpected += 1
-        hashed_bytes, hashed_files = _hash_all(archive, plans, issues, ledger, threads, show_progress)
+        hashed_bytes, hashed_files = _hash_all(
+            archive, plans, issues, ledger, threads, show_progress
+        )
         report = VerifyReport(
             batches=[p.counts for p in plans.values()],
             issues=issues,
@@ -251,7 +253,9 @@ def _hash_all(
     total = sum(st.st_size for *_, st in jobs)
     rows: dict[str, list[tuple[str, int | None, int | None, str | None, str]]] = {}
     done_bytes = 0
-    with progress(transfer=True, disable=None if show_progress is None else not show_progress) as bar:
+    with progress(
+        transfer=True, disable=None if show_progress is None else not show_progress
+    ) as bar:
         task = bar.add_task("verify", total=total)
         for full, size, digest, error in hash_many(
             (j[0] for j in jobs), threads, lambda _p, n: bar.advance(task, n)
@@ -290,7 +294,9 @@ def _repair(
     if not targets:
         return
     wanted = [plans[i.batch].expected[i.path] for i in targets]
-    results = download_files(archive, wanted, peers=peers, listen=listen, show_progress=show_progress)
+    results = download_files(
+        archive, wanted, peers=peers, listen=listen, show_progress=show_progress
+    )
     fixed = {(r.batch, r.path): r for r in results if r.status == "fetched"}
     failed = {(r.batch, r.path): r.reason for r in results if r.status == "failed"}
     # Re-verify what is now in place, independently of the download's own check.
@@ -300,7 +306,10 @@ def _repair(
         key = (issue.batch, issue.path)
         f = plans[issue.batch].expected[issue.path]
         res = fixed.get(key)
-        if res is not None and rehashed.get(archive.files_dir / issue.batch / issue.path) == f.sha256:
+        if (
+            res is not None
+            and rehashed.get(archive.files_dir / issue.batch / issue.path) == f.sha256
+        ):
             report.issues.remove(issue)
             counts = plans[issue.batch].counts
             counts.repaired += 1
