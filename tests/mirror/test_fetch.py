@@ -149,3 +149,16 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
 
 def released_btih(mirror: Archive, batch: str) -> str:
     return str(lt.torrent_info(str(mirror.torrents_dir / f"{batch}.torrent")).info_hashes().v1)
+
+
+def test_fetch_over_a_damaged_copy_keeps_the_old_file_aside(
+    released: Released, seeder: Seeder, mirror: Archive, cli
+):
+    t = released.by_batch("opus75-000001")[0]
+    dest = mirror.batch_dir(t.batch) / t.path
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"my own damaged copy")
+    out = cli.json("fetch", t.id, "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["counts"] == {"fetched": 1}
+    assert sha256(dest) == t.sha256
+    assert Path(out["files"][0]["replaced"]).read_bytes() == b"my own damaged copy"

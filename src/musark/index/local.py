@@ -9,6 +9,7 @@ from urllib.parse import quote
 import zstandard
 
 from musark.archive import Archive
+from musark.console import progress
 from musark.fsio import atomic_writer
 
 _CHUNK = 4 << 20
@@ -28,8 +29,16 @@ def ensure_index(archive: Archive) -> Path:
         raise IndexMissingError(
             f"{archive.root}: no published index ({db} or {zst}); copy release/ from the archive"
         )
-    with zst.open("rb") as src, atomic_writer(db) as dst:
-        zstandard.ZstdDecompressor().copy_stream(src, dst, read_size=_CHUNK, write_size=_CHUNK)
+    with (
+        zst.open("rb") as src,
+        atomic_writer(db) as dst,
+        progress(transfer=True) as bar,
+        zstandard.ZstdDecompressor().stream_reader(src, read_size=_CHUNK) as reader,
+    ):
+        task = bar.add_task(f"decompressing {zst.name}", total=zst.stat().st_size)
+        while chunk := reader.read(_CHUNK):
+            dst.write(chunk)
+            bar.update(task, completed=src.tell())
     return db
 
 

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from musark.archive import Archive
+from musark.console import console
 from musark.fsio import atomic_path
 from musark.index.local import ensure_index, sqlite_uri
 
@@ -84,7 +85,10 @@ class TextSearch:
         if self._current(ident):
             return self.path
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.path) as tmp:
+        with (
+            console.status("building the free-text table (once per index)"),
+            atomic_path(self.path) as tmp,
+        ):
             tmp.unlink()
             con = sqlite3.connect(sqlite_uri(tmp, "rwc"), uri=True)
             try:

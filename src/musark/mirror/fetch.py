@@ -32,6 +32,7 @@ from musark.mirror.session import make_session, parse_peer
 
 _POLL_MS = 250
 _RECONNECT_S = 3.0
+_FLUSH_WAIT_S = 30.0
 
 
 def fetch_dir(archive: Archive) -> Path:
@@ -78,6 +79,8 @@ class _Job:
     task: Any = None
     error: str | None = None
     finished: bool = False
+    flush_asked: float | None = None  # when the wanted bytes were complete and a flush requested
+    flushed: bool = False
     last_progress: float = field(default_factory=time.monotonic)
     last_connect: float = 0.0
 
@@ -268,6 +271,8 @@ def _run(
                         job.error = str(exc)
                         continue
                     job.handle.prioritize_files(_priorities(job, ti.num_files()))
+                elif isinstance(alert, lt.cache_flushed_alert):
+                    job.flushed = True
                 elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
                     job.error = f"{job.batch}: {alert.message()}"
             now = time.monotonic()
@@ -279,7 +284,12 @@ def _run(
                     job.done, job.last_progress = done, now
                 bar.update(job.task, completed=job.done)
                 if job.done >= job.total:
-                    results += _finish(archive, ses, job, ledger)
+                    # libtorrent may still hold verified pieces in its write buffer: flush first.
+                    if job.flush_asked is None:
+                        job.handle.flush_cache()
+                        job.flush_asked = now
+                    if job.flushed or now - job.flush_asked > _FLUSH_WAIT_S:
+                        results += _finish(archive, ses, job, ledger)
                     continue
                 if peers and now - job.last_connect > _RECONNECT_S:
                     if job.handle.status(0).num_peers == 0:
