@@ -30,7 +30,7 @@ from pathlib import Path
 import zstandard
 
 from musark.archive import Archive, init_archive
-from musark.index.local import ensure_index
+from musark.index.open import ensure_index_db
 from musark.index.schema import create_schema
 from musark.mirror.hashing import BUF_SIZE, default_threads
 from musark.mirror.verify import verify
@@ -68,7 +68,7 @@ def build_mirror(root: Path, total_bytes: int, n_files: int) -> tuple[Archive, i
     con.close()
     arc.index_zst.write_bytes(zstandard.ZstdCompressor().compress(db.read_bytes()))
     db.unlink()
-    ensure_index(arc)
+    ensure_index_db(arc)
     return arc, size * n_files
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from musark.archive import Archive
-from musark.index.local import open_index
+from musark.index.open import open_index
 from musark.index.query import find_tracks, normalize_isrc, upc_variants
 from musark.index.textsearch import TextSearch, fts_query
 from tests.mirror.released import Released

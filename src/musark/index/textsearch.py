@@ -13,11 +13,12 @@ import contextlib
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from musark.archive import Archive
 from musark.console import console
 from musark.fsio import atomic_path
-from musark.index.local import ensure_index, sqlite_uri
+from musark.index.open import ensure_index_db
 
 TEXT_DB = "index_text.sqlite3"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -35,6 +36,11 @@ SELECT f.track_id,
 FROM idx.track_files f JOIN idx.tracks t ON t.id = f.track_id;
 INSERT INTO track_text(track_text) VALUES ('optimize');
 """
+
+
+def sqlite_uri(path: Path, mode: str = "ro") -> str:
+    """SQLite URI for ``path`` (quoted, so any file name works) opened in ``mode``."""
+    return f"file:{quote(str(path))}?mode={mode}"
 
 
 def _identity(index_db: Path) -> str:
@@ -80,7 +86,8 @@ class TextSearch:
 
     def build(self) -> Path:
         """Build (or rebuild when the index changed) the FTS5 table; return its path."""
-        index_db = ensure_index(self.archive)
+        ensure_index_db(self.archive)
+        index_db = self.archive.index_db
         ident = _identity(index_db)
         if self._current(ident):
             return self.path

@@ -22,7 +22,7 @@ import libtorrent as lt
 from musark.archive import Archive
 from musark.console import progress
 from musark.fsio import atomic_write_bytes
-from musark.index.local import open_index
+from musark.index.open import open_index
 from musark.index.query import IndexedFile, TrackHit, find_tracks, torrent_row
 from musark.index.textsearch import TextSearch
 from musark.mirror.fixity import FixityLedger

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from musark.archive import Archive
-from musark.index.local import open_index
+from musark.index.open import open_index
 from musark.index.query import TrackHit, find_tracks
 from musark.index.textsearch import TextSearch
 

@@ -28,7 +28,7 @@ from typing import Any
 from musark.archive import Archive
 from musark.console import progress
 from musark.ids import is_valid_id
-from musark.index.local import open_index
+from musark.index.open import open_index
 from musark.index.query import IndexedFile, batch_files, batches
 from musark.mirror.fetch import download_files
 from musark.mirror.fixity import FixityLedger
