@@ -9,8 +9,6 @@ from musark.mirror.fetch import FetchReport
 from musark.mirror.locate import LocateReport
 from musark.mirror.verify import VerifyReport
 
-_LIST_MAX = 20
-
 
 def _size(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
@@ -63,25 +61,23 @@ def print_fetch(report: FetchReport) -> None:
 
 
 def print_verify(report: VerifyReport) -> None:
-    """Counts per batch, then the problems (missing files listed only up to a limit per batch)."""
+    """Counts per batch, then each problem; files never mirrored here are only counted (--json lists them)."""
     rows = [
         {k: v for k, v in b.__dict__.items() if k != "released"} | {"released": b.released}
         for b in report.batches
     ]
     print_table("verify", rows)
-    shown: dict[tuple[str, str], int] = defaultdict(int)
+    partial: dict[str, int] = defaultdict(int)
     for i in report.issues:
         if i.status == "missing" and not i.lost:
-            shown[(i.batch, "missing")] += 1
-            if shown[(i.batch, "missing")] > _LIST_MAX:
-                continue
+            partial[i.batch] += 1
+            continue
         style = {"corrupt": "red", "missing": "yellow", "unexpected": "cyan"}[i.status]
         note = f" ({i.reason})" if i.reason else ""
         lost = " [bold]previously verified[/]" if i.lost else ""
         out.print(f"[{style}]{i.status}[/]{lost} {i.batch}/{i.path}{note}", soft_wrap=True)
-    for (batch, _), n in shown.items():
-        if n > _LIST_MAX:
-            out.print(f"… and {n - _LIST_MAX} more missing in {batch}")
+    for batch, n in partial.items():
+        out.print(f"{batch}: {n} file(s) of the batch not in this mirror (never verified here)")
     for r in report.repaired:
         moved = f"; bad copy kept at {r.moved_to}" if r.moved_to else ""
         out.print(f"[green]repaired[/] {r.batch}/{r.path} ({r.reason}{moved})", soft_wrap=True)

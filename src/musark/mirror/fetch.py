@@ -425,4 +425,5 @@ def fetch(
         stall_timeout=stall_timeout,
         show_progress=show_progress,
     )
+    files.sort(key=lambda f: (f.batch, f.path))
     return FetchReport(resolved, not_found, not_archived, files)

@@ -233,6 +233,7 @@ def verify(
         ledger.close()
         con.close()
     report.issues.sort(key=lambda i: (i.batch, i.path))
+    report.repaired.sort(key=lambda i: (i.batch, i.path))
     return report
 
 
