@@ -75,6 +75,15 @@ def init(archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
 
 # ---------------------------------------------------------------- mirror
 
+
+def _mirror_failed(command: str, exc: Exception) -> typer.Exit:
+    """A mirror command could not run (no index, bad peer, ...): say why, exit 2 (1 = findings)."""
+    typer.echo(f"musark {command}: error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+_MIRROR_ERRORS = (ValueError, LookupError, OSError)
+
 PeerOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -99,7 +108,10 @@ def locate(
     from musark.mirror.display import print_locate
     from musark.mirror.locate import locate as run
 
-    report = run(_archive(archive), query, limit=limit)
+    try:
+        report = run(_archive(archive), query, limit=limit)
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("locate", exc) from exc
     if json:
         emit_json(report.as_dict())
     else:
@@ -132,14 +144,17 @@ def fetch(
 
     if not queries and from_file is None:
         raise typer.BadParameter("give at least one QUERY or --from-file")
-    report = run(
-        _archive(archive),
-        queries or [],
-        from_file=from_file,
-        peers=peer or [],
-        listen=listen,
-        stall_timeout=timeout,
-    )
+    try:
+        report = run(
+            _archive(archive),
+            queries or [],
+            from_file=from_file,
+            peers=peer or [],
+            listen=listen,
+            stall_timeout=timeout,
+        )
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("fetch", exc) from exc
     if json:
         emit_json(report.as_dict())
     else:
@@ -167,14 +182,17 @@ def verify(
     from musark.mirror.display import print_verify
     from musark.mirror.verify import verify as run
 
-    report = run(
-        _archive(archive),
-        since_days=since,
-        repair=repair,
-        peers=peer or [],
-        listen=listen,
-        threads=threads,
-    )
+    try:
+        report = run(
+            _archive(archive),
+            since_days=since,
+            repair=repair,
+            peers=peer or [],
+            listen=listen,
+            threads=threads,
+        )
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("verify", exc) from exc
     if json:
         emit_json(report.as_dict())
     else:

@@ -29,3 +29,15 @@ def test_locate_text_and_human_output(released: Released, mirror: Archive, cli):
 def test_locate_unknown_exits_non_zero(mirror: Archive, cli):
     cli("locate", "zz-no-such-track-zz", "--archive", mirror.root, ok=False)
     assert cli.last.exit_code == 1
+
+
+def test_a_folder_without_published_index_is_a_clear_error(tmp_path, cli):
+    cli("locate", "tr0001", "--archive", tmp_path, ok=False)
+    assert cli.last.exit_code == 2
+    assert "musark_index.sqlite3.zst" in cli.last.stderr
+
+
+def test_a_malformed_peer_is_a_clear_error(mirror: Archive, cli):
+    cli("fetch", "tr0001", "--peer", "localhost", "--archive", mirror.root, ok=False)
+    assert cli.last.exit_code == 2
+    assert "invalid peer 'localhost'" in cli.last.stderr
