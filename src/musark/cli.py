@@ -82,7 +82,7 @@ def _mirror_failed(command: str, exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
-_MIRROR_ERRORS = (ValueError, LookupError, OSError)
+_MIRROR_ERRORS = (ValueError, LookupError, OSError, RuntimeError)
 
 PeerOpt = Annotated[
     list[str] | None,

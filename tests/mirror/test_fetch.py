@@ -13,7 +13,7 @@ from pathlib import Path
 import libtorrent as lt
 
 from musark.archive import Archive
-from musark.mirror.fetch import resume_path, staging_dir
+from musark.mirror.fetch import fetch_lock, resume_path, staging_dir
 from tests.mirror.released import Released, Seeder
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -162,3 +162,12 @@ def test_fetch_over_a_damaged_copy_keeps_the_old_file_aside(
     assert out["counts"] == {"fetched": 1}
     assert sha256(dest) == t.sha256
     assert Path(out["files"][0]["replaced"]).read_bytes() == b"my own damaged copy"
+
+
+def test_a_second_fetch_on_the_same_mirror_is_refused_while_one_runs(
+    seeder: Seeder, mirror: Archive, cli
+):
+    with fetch_lock(mirror):
+        cli("fetch", "tr0001", "--peer", seeder.peer, "--archive", mirror.root, ok=False)
+    assert cli.last.exit_code == 2 and "another musark fetch" in cli.last.stderr
+    assert mirrored(mirror) == set()

@@ -11,8 +11,9 @@ only then renamed into ``files/<batch>/``. libtorrent's resume data is saved und
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,24 @@ def fetch_dir(archive: Archive) -> Path:
 def staging_dir(archive: Archive) -> Path:
     """Where libtorrent writes; nothing here is part of the mirror until verified and moved."""
     return fetch_dir(archive) / "staging"
+
+
+@contextlib.contextmanager
+def fetch_lock(archive: Archive) -> Iterator[None]:
+    """Hold the mirror's fetch lock: two sessions writing one staging area would corrupt each other."""
+    path = fetch_dir(archive) / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"{archive.root}: another musark fetch or verify --repair is running here"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def resume_path(archive: Archive, btih: str) -> Path:
@@ -203,23 +222,43 @@ def download_files(
     cfg = archive.settings.section("mirror")
     peer_addrs = [parse_peer(p) for p in peers]
     stall = float(cfg.get("stall_timeout", 600) if stall_timeout is None else stall_timeout)
-    resume_every = float(cfg.get("resume_interval", 10))
     by_batch: dict[str, list[IndexedFile]] = {}
     for f in files:
         by_batch.setdefault(f.batch, []).append(f)
     if not by_batch:
         return []
     con = open_index(archive)
+    try:
+        results: list[FileResult] = []
+        jobs: list[_Job] = []
+        for batch, fs in sorted(by_batch.items()):
+            row = torrent_row(con, batch)
+            if row is None:
+                results += [_failed(f, f"batch {batch!r} has no torrent in the index") for f in fs]
+                continue
+            jobs.append(_Job(batch, sorted(fs, key=lambda f: f.file_index), row["btih"], ""))
+        staging_dir(archive).mkdir(parents=True, exist_ok=True)
+        resume_path(archive, "x").parent.mkdir(parents=True, exist_ok=True)
+        with fetch_lock(archive):
+            return results + _download(
+                archive, con, jobs, cfg, peer_addrs, listen, stall, show_progress
+            )
+    finally:
+        con.close()
+
+
+def _download(
+    archive: Archive,
+    con: Any,
+    jobs: list[_Job],
+    cfg: dict[str, Any],
+    peer_addrs: list[tuple[str, int]],
+    listen: str | None,
+    stall: float,
+    show_progress: bool | None,
+) -> list[FileResult]:
+    resume_every = float(cfg.get("resume_interval", 10))
     results: list[FileResult] = []
-    jobs: list[_Job] = []
-    for batch, fs in sorted(by_batch.items()):
-        row = torrent_row(con, batch)
-        if row is None:
-            results += [_failed(f, f"batch {batch!r} has no torrent in the index") for f in fs]
-            continue
-        jobs.append(_Job(batch, sorted(fs, key=lambda f: f.file_index), row["btih"], ""))
-    staging_dir(archive).mkdir(parents=True, exist_ok=True)
-    resume_path(archive, "x").parent.mkdir(parents=True, exist_ok=True)
     ses = make_session(cfg, peers=peer_addrs, listen=listen)
     ledger = FixityLedger(archive)
     try:
@@ -232,8 +271,6 @@ def download_files(
         results += _run(archive, ses, jobs, peer_addrs, stall, resume_every, show_progress, ledger)
     finally:
         ledger.close()
-        con.close()
-        del ses
     return results
 
 
