@@ -8,7 +8,8 @@ What each status means, per batch folder under ``files/``:
   mirror may hold any subset of a batch (``musark fetch`` of single tracks), so missing files
   do not fail the audit; ``lost`` marks those the fixity ledger had verified before.
 - ``unexpected``: a file in a batch folder that the index does not list (BagIt tag files at
-  the folder root are expected), or any file in a folder that is not a released batch.
+  the folder root, and BEP 47 ``.pad/`` files some clients write for v2/hybrid torrents, are
+  expected), or any file in a folder that is not a released batch.
 
 Batches in the index with no folder at all are not mirrored here: they are counted
 (``batches_absent``), never reported as missing. A folder written by any BitTorrent client
@@ -211,7 +212,7 @@ def verify(
                     plan.to_hash.append((path, st))
             ledger.record(folder, lost_rows)
             for path in sorted(set(present) - set(expected)):
-                if "/" not in path and TAG_FILE_RE.match(path):
+                if ("/" not in path and TAG_FILE_RE.match(path)) or path.startswith(".pad/"):
                     continue
                 issues.append(Issue(folder, path, "unexpected", "not in the index"))
                 plan.counts.unexpected += 1
