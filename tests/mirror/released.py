@@ -28,6 +28,10 @@ LOOPBACK = "127.0.0.1:0"
 MIRROR_TOML = """\
 [mirror]
 listen_interfaces = "127.0.0.1:0"
+dht = false
+lsd = false
+upnp = false
+natpmp = false
 resume_interval = 1
 stall_timeout = 60
 """

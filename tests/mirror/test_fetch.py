@@ -7,10 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import libtorrent as lt
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from musark.archive import Archive
 from musark.mirror.fetch import fetch_lock, resume_path, staging_dir
@@ -171,3 +176,29 @@ def test_a_second_fetch_on_the_same_mirror_is_refused_while_one_runs(
         cli("fetch", "tr0001", "--peer", seeder.peer, "--archive", mirror.root, ok=False)
     assert cli.last.exit_code == 2 and "another musark fetch" in cli.last.stderr
     assert mirrored(mirror) == set()
+
+
+def test_fetch_from_a_web_seed_alone(released: Released, seeder: Seeder, mirror: Archive, cli):
+    # A real HTTP server (uvicorn + Starlette StaticFiles, which answers Range requests) over the
+    # seeder's files, named in the torrent's url-list (BEP 19). The url-list is outside the info
+    # dict, so the infohash recorded in the index still matches.
+    app = Starlette(routes=[Mount("/", StaticFiles(directory=seeder.files))])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        t = released.by_batch("keep-000001")[6]
+        path = mirror.torrents_dir / f"{t.batch}.torrent"
+        meta = lt.bdecode(path.read_bytes())
+        meta[b"url-list"] = [f"http://127.0.0.1:{port}/".encode()]
+        path.write_bytes(lt.bencode(meta))
+        out = cli.json("fetch", t.id, "--archive", mirror.root)  # no --peer: the web seed only
+        assert out["counts"] == {"fetched": 1}
+        assert mirrored(mirror) == {f"{t.batch}/{t.path}"}
+        assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+    finally:
+        server.should_exit = True
+        thread.join(10)
