@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -134,22 +135,37 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rp = resume_path(mirror, released_btih(mirror, "keep-000002"))
         deadline = time.monotonic() + 60
-        while not rp.exists() and time.monotonic() < deadline and proc.poll() is None:
+        while pieces_saved(rp) < 8 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert proc.poll() is None, "fetch finished before it could be interrupted"
-        assert rp.exists(), "no resume data was saved while downloading"
+        assert pieces_saved(rp) >= 8, "no resume data with progress was saved while downloading"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert mirrored(mirror) == set()  # nothing unverified is visible in the mirror
         slow.throttle(0)
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [*cmd, "--json"], env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stdout + done.stderr
+        (torrent,) = json.loads(done.stdout)["torrents"]
+        # The rerun continued: it received less than the files' size.
+        assert torrent["wanted_bytes"] == total
+        assert 0 < torrent["downloaded_bytes"] < total
         assert mirrored(mirror) == {f"{t.batch}/{t.path}" for t in picks}
         for t in picks:
             assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
         assert not rp.exists()
     finally:
         slow.close()
+
+
+def pieces_saved(resume: Path) -> int:
+    """How many pieces libtorrent's resume data says are on disk (0 when there is none yet)."""
+    try:
+        bits = lt.bdecode(resume.read_bytes())[b"pieces"]
+    except (OSError, TypeError, KeyError):
+        return 0
+    return sum(bin(b).count("1") for b in bits)
 
 
 def released_btih(mirror: Archive, batch: str) -> str:

@@ -34,6 +34,8 @@ from musark.mirror.session import make_session, parse_peer
 _POLL_MS = 250
 _RECONNECT_S = 3.0
 _FLUSH_WAIT_S = 30.0
+# Resume data lists only pieces already on disk, so flush libtorrent's write buffer with each save.
+_SAVE_FLAGS = lt.torrent_handle.save_info_dict | lt.torrent_handle.flush_disk_cache
 
 
 def fetch_dir(archive: Archive) -> Path:
@@ -87,6 +89,14 @@ class FileResult:
 
 
 @dataclass
+class Download:
+    """Outcome of one download: each file, and per torrent what was wanted and what was received."""
+
+    files: list[FileResult]
+    torrents: list[dict[str, Any]]
+
+
+@dataclass
 class _Job:
     batch: str
     files: list[IndexedFile]
@@ -98,6 +108,7 @@ class _Job:
     task: Any = None
     error: str | None = None
     finished: bool = False
+    downloaded: int = 0  # payload bytes received in this run
     flush_asked: float | None = None  # when the wanted bytes were complete and a flush requested
     flushed: bool = False
     last_progress: float = field(default_factory=time.monotonic)
@@ -164,7 +175,9 @@ def _add(archive: Archive, ses: lt.session, con: Any, job: _Job) -> None:
 
 
 def _file_done(job: _Job) -> int:
-    if not job.handle.status(0).has_metadata:
+    st = job.handle.status(0)
+    job.downloaded = st.total_payload_download
+    if not st.has_metadata:
         return 0
     fp = job.handle.file_progress(flags=lt.torrent_handle.piece_granularity)
     return sum(min(fp[f.file_index], f.size) for f in job.files)
@@ -217,7 +230,7 @@ def download_files(
     listen: str | None = None,
     stall_timeout: float | None = None,
     show_progress: bool | None = None,
-) -> list[FileResult]:
+) -> Download:
     """Download ``files`` from the swarm, verify each against the index and install it in the mirror."""
     cfg = archive.settings.section("mirror")
     peer_addrs = [parse_peer(p) for p in peers]
@@ -226,7 +239,7 @@ def download_files(
     for f in files:
         by_batch.setdefault(f.batch, []).append(f)
     if not by_batch:
-        return []
+        return Download([], [])
     con = open_index(archive)
     try:
         results: list[FileResult] = []
@@ -240,9 +253,21 @@ def download_files(
         staging_dir(archive).mkdir(parents=True, exist_ok=True)
         resume_path(archive, "x").parent.mkdir(parents=True, exist_ok=True)
         with fetch_lock(archive):
-            return results + _download(
-                archive, con, jobs, cfg, peer_addrs, listen, stall, show_progress
-            )
+            results += _download(archive, con, jobs, cfg, peer_addrs, listen, stall, show_progress)
+        torrents = [
+            {
+                "batch": j.batch,
+                "btih": j.btih,
+                "source": j.source,
+                "files": len(j.files),
+                "wanted_bytes": j.total,
+                "downloaded_bytes": j.downloaded,
+                "error": j.error,
+            }
+            for j in jobs
+        ]
+        results.sort(key=lambda f: (f.batch, f.path))
+        return Download(results, torrents)
     finally:
         con.close()
 
@@ -340,12 +365,12 @@ def _run(
             if now - last_save > resume_every:
                 for job in jobs:
                     if not job.finished and job.error is None:
-                        job.handle.save_resume_data(lt.torrent_handle.save_info_dict)
+                        job.handle.save_resume_data(_SAVE_FLAGS)
                 last_save = now
             ses.wait_for_alert(_POLL_MS)
     for job in jobs:
         if job.error is not None and not job.finished:
-            job.handle.save_resume_data(lt.torrent_handle.save_info_dict)
+            job.handle.save_resume_data(_SAVE_FLAGS)
             _drain_resume(archive, ses, job)
             results += [_failed(f, job.error) for f in job.files]
     return results
@@ -374,6 +399,7 @@ class FetchReport:
     not_found: list[str]
     not_archived: list[str]
     files: list[FileResult]
+    torrents: list[dict[str, Any]]
 
     @property
     def ok(self) -> bool:
@@ -396,6 +422,7 @@ class FetchReport:
             "not_found": self.not_found,
             "not_archived": self.not_archived,
             "files": [f.as_dict() for f in self.files],
+            "torrents": self.torrents,
         }
 
 
@@ -454,7 +481,7 @@ def fetch(
             files.append(FileResult(f.track_id, f.batch, f.path, f.size, "present"))
         else:
             need.append(f)
-    files += download_files(
+    got = download_files(
         archive,
         need,
         peers=peers,
@@ -462,5 +489,5 @@ def fetch(
         stall_timeout=stall_timeout,
         show_progress=show_progress,
     )
-    files.sort(key=lambda f: (f.batch, f.path))
-    return FetchReport(resolved, not_found, not_archived, files)
+    files = sorted(files + got.files, key=lambda f: (f.batch, f.path))
+    return FetchReport(resolved, not_found, not_archived, files, got.torrents)

@@ -298,7 +298,7 @@ def _repair(
     wanted = [plans[i.batch].expected[i.path] for i in targets]
     results = download_files(
         archive, wanted, peers=peers, listen=listen, show_progress=show_progress
-    )
+    ).files
     fixed = {(r.batch, r.path): r for r in results if r.status == "fetched"}
     failed = {(r.batch, r.path): r.reason for r in results if r.status == "failed"}
     # Re-verify what is now in place, independently of the download's own check.
