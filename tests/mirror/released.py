@@ -1,29 +1,28 @@
-"""A small released archive built from real parts, its mirror, and a libtorrent seeder on loopback.
+"""A small released archive built by the real pipeline, its mirror, and a libtorrent seeder on loopback.
 
-Audio comes from musark.media.synth, bags from bagit-python, torrents from libtorrent's own
-create_torrent, the index through musark.index.schema; nothing is canned.
+The archive is made by ``musark release`` (musark.pack.release) from a catalogue that
+tests/pack/builder.py fills as plan + process would (generated CC0 audio from
+musark.media.synth); what the tests expect is read back from the published index.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bagit
 import libtorrent as lt
-import zstandard
 
 from musark.archive import Archive, init_archive
-from musark.index.schema import create_schema
-from musark.media.synth import write_audio
+from musark.catalog.schema import connect
+from musark.index.open import open_index
+from musark.pack.release import release
+from tests.pack.builder import build_archive
 
-BATCHES = ("keep-000001", "keep-000002", "opus75-000001")
-EXTS = ("ogg", "flac", "mp3", "opus")
-PIECE = 16 * 1024  # small pieces: a piece often spans two files, as in real batches
+BATCHES = ("keep__0001", "keep__0002", "opus75__0001")
+PIECE = "16KiB"  # small pieces: a piece often spans two files, as in real batches
+UNARCHIVED_ISRC = "QZZZZ2499999"
 LOOPBACK = "127.0.0.1:0"
 MIRROR_TOML = """\
 [mirror]
@@ -39,7 +38,7 @@ stall_timeout = 60
 
 @dataclass
 class Track:
-    """One generated track and where it went."""
+    """One released track as the published index describes it."""
 
     id: str
     isrc: str
@@ -49,9 +48,9 @@ class Track:
     title: str
     batch: str
     path: str
-    size: int = 0
-    sha256: str = ""
-    file_index: int = -1
+    size: int
+    sha256: str
+    file_index: int
 
 
 @dataclass
@@ -66,117 +65,44 @@ class Released:
         return [t for t in self.tracks if t.batch == batch]
 
 
-def build_released(root: Path, per_batch: int = 8, seconds: float = 1.5) -> Released:
-    """Generate audio in three batches, bag them, make v1 torrents and the index; return the archive."""
+def build_released(root: Path, per_batch: int = 8) -> Released:
+    """Catalogue three batches of generated audio, run the real `musark release` on them."""
     arc = Archive(root)
     init_archive(arc)
-    rel = Released(arc)
-    n = 0
-    for b, batch in enumerate(BATCHES):
-        bdir = arc.batch_dir(batch)
-        bdir.mkdir(parents=True)
-        for i in range(per_batch):
-            n += 1
-            album = f"al{b}{i // 4}"
-            ext = EXTS[n % len(EXTS)]
-            t = Track(
-                id=f"tr{n:04d}",
-                isrc=f"QZES726{n:05d}",
-                album_id=album,
-                upc=f"0{800000000000 + b * 10 + i // 4}",
-                artist=f"Artist {chr(65 + b)}{i // 4}",
-                title=f"Song number {n}",
-                batch=batch,
-                path=f"data/tr{n:04d}.{ext}",
-            )
-            write_audio(bdir / f"{t.id}.{ext}", seconds + 0.1 * i, seed=n)
-            rel.tracks.append(t)
-        bagit.make_bag(str(bdir), {"External-Identifier": batch}, checksums=["sha256"])
-        for t in rel.by_batch(batch):
-            data = (bdir / t.path).read_bytes()
-            t.size, t.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    torrents = {batch: _make_torrent(arc, batch, rel) for batch in BATCHES}
-    _write_index(arc, rel, torrents)
-    return rel
-
-
-def _make_torrent(arc: Archive, batch: str, rel: Released) -> dict:
-    entries = lt.list_files(str(arc.batch_dir(batch)))
-    ct = lt.create_torrent(entries, PIECE, lt.create_torrent.v1_only)
-    ct.set_creator("musark-tests")
-    lt.set_piece_hashes(ct, str(arc.files_dir))
-    data = lt.bencode(ct.generate())
-    path = arc.torrents_dir / f"{batch}.torrent"
-    path.write_bytes(data)
-    ti = lt.torrent_info(str(path))
-    index = {ti.layout().file_path(i): i for i in range(ti.num_files())}
-    for t in rel.by_batch(batch):
-        t.file_index = index[f"{batch}/{t.path}"]
-    btih = str(ti.info_hashes().v1)
-    return {
-        "name": batch,
-        "btih": btih,
-        "magnet": f"magnet:?xt=urn:btih:{btih}&dn={batch}",
-        "torrent_path": f"torrents/{batch}.torrent",
-        "num_files": ti.num_files(),
-        "size": ti.total_size(),
-    }
-
-
-def _write_index(arc: Archive, rel: Released, torrents: dict[str, dict]) -> None:
-    db = arc.index_dir / "build.sqlite3"
-    con = sqlite3.connect(db)
-    create_schema(con)
-    artists = {a: f"ar{i:03d}" for i, a in enumerate(dict.fromkeys(t.artist for t in rel.tracks))}
-    con.executemany(
-        "INSERT INTO artists(id, name) VALUES (?, ?)", [(v, k) for k, v in artists.items()]
-    )
-    albums = {t.album_id: t.upc for t in rel.tracks}
-    con.executemany(
-        "INSERT INTO albums(id, name, upc) VALUES (?, ?, ?)",
-        [(a, f"Album {a}", upc) for a, upc in albums.items()],
-    )
-    con.executemany(
-        "INSERT INTO tracks(id, name, album_id, track_number, disc_number, isrc, popularity) "
-        "VALUES (?, ?, ?, ?, 1, ?, 50)",
-        [(t.id, t.title, t.album_id, i, t.isrc) for i, t in enumerate(rel.tracks)],
-    )
-    con.executemany(
-        "INSERT INTO track_artists VALUES (?, ?, 0)",
-        [(t.id, artists[t.artist]) for t in rel.tracks],
-    )
-    con.executemany(
-        "INSERT INTO track_files(track_id, batch, path, file_index_in_torrent, size, sha256, tier) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (t.id, t.batch, t.path, t.file_index, t.size, t.sha256, t.batch.split("-")[0])
-            for t in rel.tracks
-        ],
-    )
-    con.executemany(
-        "INSERT INTO torrents(name, kind, btih, magnet_link, torrent_path, num_files, data_size) "
-        "VALUES (?, 'batch', ?, ?, ?, ?, ?)",
-        [
-            (x["name"], x["btih"], x["magnet"], x["torrent_path"], x["num_files"], x["size"])
-            for x in torrents.values()
-        ],
-    )
-    # A catalogued track without a file: locate must say so rather than invent a location.
+    build_archive(arc, {b: per_batch for b in BATCHES}, seconds=1.5)
+    con = connect(arc.catalog_db)
+    # A catalogued track with no file in any batch: locate must say so, not invent a location.
     con.execute(
-        "INSERT INTO tracks(id, name, album_id, isrc) VALUES ('tr9999', 'Unreleased', 'al00', "
-        "'QZES72699999')"
+        "INSERT INTO tracks VALUES ('tunarchived', 'Unreleased', 'al0', 99, 1, 1000, false, ?, 1, "
+        "NULL, NULL, 'test')",
+        [UNARCHIVED_ISRC],
     )
-    con.commit()
     con.close()
-    arc.index_zst.write_bytes(zstandard.ZstdCompressor().compress(db.read_bytes()))
-    db.unlink()
+    release(arc, next_n=len(BATCHES), piece_size=PIECE, show_progress=False)
+    idx = open_index(arc)
+    rows = idx.execute(
+        """SELECT t.id, t.isrc, t.album_id, al.upc, a.name, t.name, f.batch, f.path, f.size,
+                  f.sha256, f.file_index_in_torrent
+           FROM track_files f JOIN tracks t ON t.id = f.track_id
+           JOIN albums al ON al.id = t.album_id
+           JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0
+           JOIN artists a ON a.id = ta.artist_id
+           ORDER BY f.batch, t.id"""
+    ).fetchall()
+    idx.close()
+    return Released(arc, [Track(*r) for r in rows])
 
 
 def make_mirror(rel: Released, root: Path) -> Archive:
     """A fresh mirror of ``rel``: release/ copied, no batch folders, loopback-only settings."""
     mirror = Archive(root)
     root.mkdir(parents=True)
-    shutil.copytree(rel.archive.release_dir, mirror.release_dir)
+    # As published: the compressed index only (the mirror decompresses it on first use).
+    shutil.copytree(
+        rel.archive.release_dir,
+        mirror.release_dir,
+        ignore=lambda d, names: [n for n in names if Path(d, n) == rel.archive.index_db],
+    )
     (root / "musark.toml").write_text(MIRROR_TOML)
     return mirror
 
@@ -198,7 +124,7 @@ class Seeder:
             }
         )
         self.handles = []
-        for t in sorted(rel.archive.torrents_dir.glob("*.torrent")):
+        for t in sorted(rel.archive.torrents_dir / f"{b}.torrent" for b in BATCHES):
             atp = lt.add_torrent_params()
             atp.ti = lt.torrent_info(str(t))
             atp.save_path = str(self.files)

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from musark.archive import Archive
 from musark.mirror.fetch import fetch_lock, resume_path, staging_dir
-from tests.mirror.released import Released, Seeder
+from tests.mirror.released import UNARCHIVED_ISRC, Released, Seeder
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -43,7 +43,7 @@ def sha256(path: Path) -> str:
 def test_fetch_one_track_by_isrc_brings_exactly_that_file(
     released: Released, seeder: Seeder, mirror: Archive, cli
 ):
-    t = released.by_batch("keep-000001")[2]
+    t = released.by_batch("keep__0001")[2]
     out = cli.json("fetch", t.isrc.lower(), "--peer", seeder.peer, "--archive", mirror.root)
     assert out["ok"] and out["counts"] == {"fetched": 1}
     assert out["resolved"] == [{"query": t.isrc.lower(), "kind": "isrc", "track_id": t.id}]
@@ -53,7 +53,7 @@ def test_fetch_one_track_by_isrc_brings_exactly_that_file(
     assert not (staging_dir(mirror) / t.batch / t.path).exists()
 
     # A second track, from another batch, joins the first.
-    u = released.by_batch("opus75-000001")[5]
+    u = released.by_batch("opus75__0001")[5]
     out = cli.json("fetch", u.id, "--peer", seeder.peer, "--archive", mirror.root)
     assert out["counts"] == {"fetched": 1}
     assert mirrored(mirror) == {f"{t.batch}/{t.path}", f"{u.batch}/{u.path}"}
@@ -87,7 +87,7 @@ def test_fetch_a_playlist_of_20_tracks_across_3_batches(
 def test_fetch_from_a_magnet_when_the_torrent_file_is_absent(
     released: Released, seeder: Seeder, mirror: Archive, cli
 ):
-    t = released.by_batch("keep-000002")[6]
+    t = released.by_batch("keep__0002")[6]
     (mirror.torrents_dir / f"{t.batch}.torrent").unlink()
     out = cli.json("fetch", t.id, "--peer", seeder.peer, "--archive", mirror.root)
     assert out["counts"] == {"fetched": 1}
@@ -98,7 +98,7 @@ def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Arc
     cli(
         "fetch",
         "zz-nothing-zz",
-        "QZES72699999",
+        UNARCHIVED_ISRC,
         "--peer",
         seeder.peer,
         "--archive",
@@ -108,7 +108,7 @@ def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Arc
     )
     assert cli.last.exit_code == 1
     assert '"not_found": [\n    "zz-nothing-zz"' in cli.last.stdout
-    assert '"not_archived": [\n    "QZES72699999"' in cli.last.stdout
+    assert f'"not_archived": [\n    "{UNARCHIVED_ISRC}"' in cli.last.stdout
 
 
 def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive, tmp_path: Path):
@@ -116,7 +116,7 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
     slow = Seeder(released, tmp_path / "slow")
     try:
         slow.throttle(64 * 1024)
-        picks = released.by_batch("keep-000002")
+        picks = released.by_batch("keep__0002")
         want = [t.id for t in picks]
         total = sum(t.size for t in picks)
         assert total > 5 * 64 * 1024
@@ -133,7 +133,7 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
         ]
         env = {**os.environ, "PYTHONPATH": SRC}
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rp = resume_path(mirror, released_btih(mirror, "keep-000002"))
+        rp = resume_path(mirror, released_btih(mirror, "keep__0002"))
         deadline = time.monotonic() + 60
         while pieces_saved(rp) < 8 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
@@ -175,7 +175,7 @@ def released_btih(mirror: Archive, batch: str) -> str:
 def test_fetch_over_a_damaged_copy_keeps_the_old_file_aside(
     released: Released, seeder: Seeder, mirror: Archive, cli
 ):
-    t = released.by_batch("opus75-000001")[0]
+    t = released.by_batch("opus75__0001")[0]
     dest = mirror.batch_dir(t.batch) / t.path
     dest.parent.mkdir(parents=True)
     dest.write_bytes(b"my own damaged copy")
@@ -186,10 +186,18 @@ def test_fetch_over_a_damaged_copy_keeps_the_old_file_aside(
 
 
 def test_a_second_fetch_on_the_same_mirror_is_refused_while_one_runs(
-    seeder: Seeder, mirror: Archive, cli
+    released: Released, seeder: Seeder, mirror: Archive, cli
 ):
     with fetch_lock(mirror):
-        cli("fetch", "tr0001", "--peer", seeder.peer, "--archive", mirror.root, ok=False)
+        cli(
+            "fetch",
+            released.tracks[0].id,
+            "--peer",
+            seeder.peer,
+            "--archive",
+            mirror.root,
+            ok=False,
+        )
     assert cli.last.exit_code == 2 and "another musark fetch" in cli.last.stderr
     assert mirrored(mirror) == set()
 
@@ -206,7 +214,7 @@ def test_fetch_from_a_web_seed_alone(released: Released, seeder: Seeder, mirror:
         while not server.started:
             time.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
-        t = released.by_batch("keep-000001")[6]
+        t = released.by_batch("keep__0001")[6]
         path = mirror.torrents_dir / f"{t.batch}.torrent"
         meta = lt.bdecode(path.read_bytes())
         meta[b"url-list"] = [f"http://127.0.0.1:{port}/".encode()]

@@ -9,7 +9,7 @@ from tests.mirror.released import Released
 def test_locate_by_isrc_gives_batch_index_digest_and_magnet(
     released: Released, mirror: Archive, cli
 ):
-    t = released.by_batch("keep-000002")[3]
+    t = released.by_batch("keep__0002")[3]
     out = cli.json("locate", t.isrc, "--archive", mirror.root)
     assert out["kind"] == "isrc" and out["count"] == 1
     hit = out["hits"][0]

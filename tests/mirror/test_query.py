@@ -6,7 +6,7 @@ from musark.archive import Archive
 from musark.index.open import open_index
 from musark.index.query import find_tracks, normalize_isrc, upc_variants
 from musark.index.textsearch import TextSearch, fts_query
-from tests.mirror.released import Released
+from tests.mirror.released import UNARCHIVED_ISRC, Released
 
 
 def test_isrc_is_normalised_before_lookup():
@@ -30,11 +30,11 @@ def test_each_query_kind_finds_its_tracks(released: Released, mirror: Archive):
     con = open_index(mirror)  # decompresses the published .zst on first use
     assert mirror.index_db.exists()
     search = TextSearch(mirror)
-    t = released.tracks[5]
+    t = released.tracks[-3]
     assert find_tracks(con, t.id, search)[1][0].track_id == t.id
     kind, hits = find_tracks(con, t.isrc.lower(), search)
     assert (kind, [h.track_id for h in hits]) == ("isrc", [t.id])
-    kind, hits = find_tracks(con, t.upc.lstrip("0"), search)
+    kind, hits = find_tracks(con, f"0{t.upc}", search)  # EAN-13 spelling of a UPC-A
     album = sorted(x.id for x in released.tracks if x.album_id == t.album_id)
     assert kind == "upc" and sorted(h.track_id for h in hits) == album
     kind, hits = find_tracks(con, f"{t.artist.lower()} - {t.title}", search)
@@ -44,7 +44,7 @@ def test_each_query_kind_finds_its_tracks(released: Released, mirror: Archive):
 
 def test_a_catalogued_track_without_file_is_found_but_not_archived(mirror: Archive):
     con = open_index(mirror)
-    kind, hits = find_tracks(con, "QZES72699999")
+    kind, hits = find_tracks(con, UNARCHIVED_ISRC)
     assert kind == "isrc" and len(hits) == 1
     assert not hits[0].archived and hits[0].file_magnet is None
 

@@ -58,7 +58,7 @@ def test_a_batch_downloaded_by_any_client_verifies_as_is(
 def test_flipped_byte_is_named_corrupt_and_repair_restores_it(
     full_mirror: Archive, released: Released, seeder: Seeder, cli
 ):
-    t = released.by_batch("keep-000002")[4]
+    t = released.by_batch("keep__0002")[4]
     target = full_mirror.batch_dir(t.batch) / t.path
     flip_byte(target)
     bad = target.read_bytes()
@@ -86,11 +86,11 @@ def test_truncated_deleted_and_unknown_files_are_each_reported(
     full_mirror: Archive, released: Released, seeder: Seeder, cli
 ):
     cli.json("verify", "--archive", full_mirror.root)  # the ledger now knows every file
-    a, b = released.by_batch("keep-000001")[1], released.by_batch("opus75-000001")[2]
+    a, b = released.by_batch("keep__0001")[1], released.by_batch("opus75__0001")[2]
     with open(full_mirror.batch_dir(a.batch) / a.path, "r+b") as fh:
         fh.truncate(a.size // 2)
     (full_mirror.batch_dir(b.batch) / b.path).unlink()
-    (full_mirror.batch_dir("keep-000002") / "data" / "stray.ogg").write_bytes(b"OggS")
+    (full_mirror.batch_dir("keep__0002") / "data" / "stray.ogg").write_bytes(b"OggS")
     (full_mirror.files_dir / "not-a-batch").mkdir()
     (full_mirror.files_dir / "not-a-batch" / "x.flac").write_bytes(b"fLaC")
     cli("verify", "--archive", full_mirror.root, "--json", ok=False)
@@ -100,18 +100,18 @@ def test_truncated_deleted_and_unknown_files_are_each_reported(
     assert issues[(a.batch, a.path)]["reason"] == f"size {a.size // 2} bytes, index says {a.size}"
     assert issues[(b.batch, b.path)]["status"] == "missing"
     assert issues[(b.batch, b.path)]["lost"] is True  # verified before, gone now
-    assert issues[("keep-000002", "data/stray.ogg")]["status"] == "unexpected"
+    assert issues[("keep__0002", "data/stray.ogg")]["status"] == "unexpected"
     assert issues[("not-a-batch", "x.flac")]["status"] == "unexpected"
     assert len(issues) == 4
     counts = by_batch(out)
     assert (counts[a.batch]["corrupt"], counts[b.batch]["missing"]) == (1, 1)
-    assert counts["keep-000002"]["unexpected"] == 1 and counts["not-a-batch"]["released"] is False
+    assert counts["keep__0002"]["unexpected"] == 1 and counts["not-a-batch"]["released"] is False
 
     # --repair restores the truncated file and the lost one; unknown files are left alone.
     out = cli.json("verify", "--repair", "--peer", seeder.peer, "--archive", full_mirror.root)
     assert out["ok"] and out["totals"]["repaired"] == 2
     assert out["totals"]["missing"] == 0 and out["totals"]["unexpected"] == 2
-    assert (full_mirror.batch_dir("keep-000002") / "data" / "stray.ogg").read_bytes() == b"OggS"
+    assert (full_mirror.batch_dir("keep__0002") / "data" / "stray.ogg").read_bytes() == b"OggS"
 
 
 def test_since_skips_files_verified_recently(full_mirror: Archive, released: Released, cli):
@@ -131,8 +131,8 @@ def test_since_skips_files_verified_recently(full_mirror: Archive, released: Rel
 
 
 def test_batches_not_mirrored_are_counted_not_missing(mirror: Archive, seeder: Seeder, cli):
-    client_download(mirror, seeder.peer, ("keep-000002",))
+    client_download(mirror, seeder.peer, ("keep__0002",))
     out = cli.json("verify", "--archive", mirror.root)
     assert out["ok"] and out["batches_absent"] == 2
-    assert [b["batch"] for b in out["batches"]] == ["keep-000002"]
+    assert [b["batch"] for b in out["batches"]] == ["keep__0002"]
     assert out["totals"]["missing"] == 0
