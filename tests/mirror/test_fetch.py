@@ -20,7 +20,9 @@ from starlette.staticfiles import StaticFiles
 
 from musark.archive import Archive
 from musark.mirror.fetch import fetch_lock, resume_path, staging_dir
+from musark.mirror.session import parse_peer
 from tests.mirror.released import UNARCHIVED_ISRC, Released, Seeder
+from tests.pack.swarm import tracker
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -226,3 +228,18 @@ def test_fetch_from_a_web_seed_alone(released: Released, seeder: Seeder, mirror:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_fetch_finds_the_seeder_through_the_torrents_tracker(
+    released: Released, seeder: Seeder, mirror: Archive, cli
+):
+    t = released.by_batch("keep__0002")[1]
+    with tracker([parse_peer(seeder.peer)]) as announce:
+        # The announce URL lives outside the info dict: the infohash in the index is unchanged.
+        path = mirror.torrents_dir / f"{t.batch}.torrent"
+        meta = lt.bdecode(path.read_bytes())
+        meta[b"announce"] = announce.encode()
+        path.write_bytes(lt.bencode(meta))
+        out = cli.json("fetch", t.isrc, "--archive", mirror.root)  # no --peer
+    assert out["counts"] == {"fetched": 1}
+    assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +13,10 @@ import pytest
 
 from musark.archive import Archive
 from musark.mirror.install import quarantine_dir
+from musark.mirror.session import parse_peer
+from tests.conftest import require_tool
 from tests.mirror.released import BATCHES, Released, Seeder, client_download
+from tests.pack.swarm import tracker
 
 
 @pytest.fixture
@@ -136,3 +140,46 @@ def test_batches_not_mirrored_are_counted_not_missing(mirror: Archive, seeder: S
     assert out["ok"] and out["batches_absent"] == 2
     assert [b["batch"] for b in out["batches"]] == ["keep__0002"]
     assert out["totals"]["missing"] == 0
+
+
+def test_a_batch_downloaded_by_aria2c_verifies_as_is(
+    released: Released, mirror: Archive, seeder: Seeder, cli
+):
+    aria2c = require_tool("aria2c")
+    batch = BATCHES[2]
+    with tracker([parse_peer(seeder.peer)]) as announce:
+        run = subprocess.run(
+            [
+                aria2c,
+                f"--dir={mirror.files_dir}",
+                f"--bt-tracker={announce}",
+                "--interface=127.0.0.1",
+                "--disable-ipv6=true",
+                "--enable-dht=false",
+                "--enable-dht6=false",
+                "--bt-enable-lpd=false",
+                "--enable-peer-exchange=false",
+                "--seed-time=0",
+                "--bt-stop-timeout=60",
+                "--listen-port=47881-47981",
+                "--console-log-level=warn",
+                "--summary-interval=0",
+                str(mirror.torrents_dir / f"{batch}.torrent"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = cli.json("verify", "--archive", mirror.root)
+    assert out["ok"] and out["batches_absent"] == 2
+    assert by_batch(out)[batch] | {"batch": batch} == {
+        "batch": batch,
+        "released": True,
+        "ok": len(released.by_batch(batch)),
+        "missing": 0,
+        "corrupt": 0,
+        "unexpected": 0,
+        "skipped": 0,
+        "repaired": 0,
+    }
