@@ -19,7 +19,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from musark.archive import Archive
-from musark.mirror.fetch import fetch_lock, resume_path, staging_dir
+from musark.mirror.download import fetch_lock, resume_path, staging_dir
 from musark.mirror.session import parse_peer
 from tests.mirror.released import UNARCHIVED_ISRC, Released, Seeder
 from tests.pack.swarm import tracker

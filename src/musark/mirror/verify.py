@@ -31,7 +31,7 @@ from musark.console import progress
 from musark.ids import is_valid_id
 from musark.index.open import open_index
 from musark.index.query import IndexedFile, batch_files, batches
-from musark.mirror.fetch import download_files
+from musark.mirror.download import download_files
 from musark.mirror.fixity import FixityLedger
 from musark.mirror.hashing import default_threads, hash_many
 
