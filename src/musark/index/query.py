@@ -50,6 +50,14 @@ class TrackHit:
             return None
         return f"{self.magnet_link}&so={self.file_index}"
 
+    def indexed_file(self) -> IndexedFile:
+        """The file record of an archived track (raises ValueError for an unarchived one)."""
+        if self.batch is None or self.path is None or self.file_index is None:
+            raise ValueError(f"track {self.track_id}: not in any released batch")
+        return IndexedFile(
+            self.track_id, self.batch, self.path, self.file_index, self.size or 0, self.sha256 or ""
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON output, including the file magnet."""
         return {**asdict(self), "file_magnet": self.file_magnet}

@@ -12,7 +12,7 @@ from musark.index.open import open_index
 from musark.index.query import IndexedFile, TrackHit, find_tracks
 from musark.index.textsearch import TextSearch
 from musark.mirror.download import FileResult, download_files
-from musark.mirror.hashing import sha256_file
+from musark.mirror.hashing import hash_many
 from musark.mirror.session import parse_peer
 
 
@@ -93,19 +93,19 @@ def fetch(
                 not_archived.append(q)
             for h in picked:
                 resolved.append({"query": q, "kind": kind, "track_id": h.track_id})
-                todo[h.track_id] = IndexedFile(
-                    h.track_id, h.batch, h.path, h.file_index, h.size, h.sha256
-                )  # type: ignore[arg-type]
+                todo[h.track_id] = h.indexed_file()
     finally:
         con.close()
-    files: list[FileResult] = []
-    need: list[IndexedFile] = []
-    for f in todo.values():
-        dest = archive.batch_dir(f.batch) / f.path
-        if dest.exists() and dest.stat().st_size == f.size and sha256_file(dest)[1] == f.sha256:
-            files.append(FileResult(f.track_id, f.batch, f.path, f.size, "present"))
-        else:
-            need.append(f)
+    # Files already here with the right size are hashed (in parallel) before anything is fetched.
+    dests = {archive.batch_dir(f.batch) / f.path: f for f in todo.values()}
+    candidates = [p for p, f in dests.items() if p.is_file() and p.stat().st_size == f.size]
+    good = {p for p, _, digest, _ in hash_many(candidates) if digest == dests[p].sha256}
+    files = [
+        FileResult(f.track_id, f.batch, f.path, f.size, "present")
+        for p, f in dests.items()
+        if p in good
+    ]
+    need = [f for p, f in dests.items() if p not in good]
     got = download_files(
         archive,
         need,
