@@ -331,6 +331,132 @@ def release_cmd(
 
 # ---------------------------------------------------------------- mirror
 
+
+def _mirror_failed(command: str, exc: Exception) -> typer.Exit:
+    """A mirror command could not run (no index, bad peer, ...): say why, exit 2 (1 = findings)."""
+    typer.echo(f"musark {command}: error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+_MIRROR_ERRORS = (ValueError, LookupError, OSError, RuntimeError)
+
+PeerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--peer",
+        help="Connect to this peer (HOST:PORT, repeatable); switches DHT/LSD/UPnP/NAT-PMP off.",
+    ),
+]
+ListenOpt = Annotated[
+    str | None,
+    typer.Option("--listen", help="libtorrent listen_interfaces (default: [mirror] setting)."),
+]
+
+
+@app.command()
+def locate(
+    query: Annotated[str, typer.Argument(help="Track id, ISRC, UPC or 'artist - title'.")],
+    limit: Annotated[int, typer.Option(help="Most free-text hits to show.")] = 20,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Find tracks in the published index: batch, torrent, file index, size, sha256, magnet."""
+    from musark.mirror.display import print_locate
+    from musark.mirror.locate import locate as run
+
+    try:
+        report = run(_archive(archive), query, limit=limit)
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("locate", exc) from exc
+    if json:
+        emit_json(report.as_dict())
+    else:
+        print_locate(report)
+    if not report.hits:
+        raise typer.Exit(1)
+
+
+@app.command()
+def fetch(
+    queries: Annotated[
+        list[str] | None, typer.Argument(help="Track ids, ISRCs, UPCs or 'artist - title'.")
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", help="File with one query per line (# comments allowed)."),
+    ] = None,
+    peer: PeerOpt = None,
+    listen: ListenOpt = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Give up after this many seconds without data (default: setting)."),
+    ] = None,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Download only the selected files from the swarm, verify them, add them to the mirror."""
+    from musark.mirror.display import print_fetch
+    from musark.mirror.fetch import fetch as run
+
+    if not queries and from_file is None:
+        raise typer.BadParameter("give at least one QUERY or --from-file")
+    try:
+        report = run(
+            _archive(archive),
+            queries or [],
+            from_file=from_file,
+            peers=peer or [],
+            listen=listen,
+            stall_timeout=timeout,
+        )
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("fetch", exc) from exc
+    if json:
+        emit_json(report.as_dict())
+    else:
+        print_fetch(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Re-fetch corrupt and lost files from the swarm.")
+    ] = False,
+    since: Annotated[
+        float | None,
+        typer.Option("--since", help="Skip files verified OK within this many days (unchanged)."),
+    ] = None,
+    peer: PeerOpt = None,
+    listen: ListenOpt = None,
+    threads: Annotated[int, typer.Option(help="Hashing threads (0 = one per core).")] = 0,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Check size and SHA-256 of every mirrored file against the index; exit 1 on corruption."""
+    from musark.mirror.display import print_verify
+    from musark.mirror.verify import verify as run
+
+    try:
+        report = run(
+            _archive(archive),
+            since_days=since,
+            repair=repair,
+            peers=peer or [],
+            listen=listen,
+            threads=threads,
+        )
+    except _MIRROR_ERRORS as exc:
+        raise _mirror_failed("verify", exc) from exc
+    if json:
+        emit_json(report.as_dict())
+    else:
+        print_verify(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ---------------------------------------------------------------- serve
 
 # ---------------------------------------------------------------- demo

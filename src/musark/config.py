@@ -98,6 +98,21 @@ order = "popularity"
 # Write a "creation date" into torrents (the batch's release time, so still deterministic).
 creation_date = false
 
+[mirror]
+# Where locate/fetch/verify's BitTorrent session listens ("127.0.0.1:0" = loopback, any free port).
+listen_interfaces = "0.0.0.0:6881,[::]:6881"
+# Peer discovery. All four are switched off when `fetch --peer` names the peer to use.
+dht = true
+lsd = true
+upnp = true
+natpmp = true
+# Give up on a torrent when no byte arrived for this many seconds (0 = wait forever).
+stall_timeout = 600
+# Seconds between two saves of libtorrent's resume data under state/fetch/.
+resume_interval = 10
+# Threads hashing files in verify (0 = one per core).
+hash_threads = 0
+
 [serve]
 host = "127.0.0.1"
 port = 4533

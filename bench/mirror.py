@@ -1,0 +1,180 @@
+"""Benchmark: `musark verify` against `sha256sum -c manifest-sha256.txt` and the SHA-256 compute limit.
+
+Builds a mirror with one batch (default 2 GB in 500 files; --gb/--files or MUSARK_BENCH_GB to
+shrink it), warms the page cache, then in one run measures:
+
+- the read rate of the files with one reader per core and no hashing (the disk/cache bound),
+- hashlib SHA-256 on one core × cores (the compute bound), and hashlib really run in one thread
+  per core on in-memory buffers (on a shared VM the cores rarely add up),
+- coreutils `sha256sum -c manifest-sha256.txt` in the batch folder,
+- `musark verify` on the mirror.
+
+The last line is one JSON object; ratios (musark ÷ peer, > 1 = musark faster) end in `_ratio`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import zstandard
+
+from musark.archive import Archive, init_archive
+from musark.index.open import ensure_index_db
+from musark.index.schema import create_schema
+from musark.mirror.hashing import BUF_SIZE, default_threads
+from musark.mirror.verify import verify
+
+BATCH = "bench-000001"
+
+
+def build_mirror(root: Path, total_bytes: int, n_files: int) -> tuple[Archive, int]:
+    """One batch of incompressible files with its BagIt manifest and index rows."""
+    arc = Archive(root)
+    init_archive(arc)
+    data = arc.batch_data_dir(BATCH)
+    data.mkdir(parents=True)
+    size = max(1, total_bytes // n_files)
+    block = os.urandom(size + n_files)  # each file is a different slice: distinct digests
+    rows, manifest = [], []
+    for i in range(n_files):
+        body = block[i : i + size]
+        name = f"t{i:06d}.ogg"
+        (data / name).write_bytes(body)
+        digest = hashlib.sha256(body).hexdigest()
+        rows.append((f"t{i:06d}", BATCH, f"data/{name}", i, size, digest))
+        manifest.append(f"{digest}  data/{name}\n")
+    (arc.batch_dir(BATCH) / "manifest-sha256.txt").write_text("".join(manifest))
+    db = arc.index_dir / "build.sqlite3"
+    con = sqlite3.connect(db)
+    create_schema(con)
+    con.executemany("INSERT INTO tracks(id, name) VALUES (?, ?)", [(r[0], r[0]) for r in rows])
+    con.executemany(
+        "INSERT INTO track_files(track_id, batch, path, file_index_in_torrent, size, sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    con.commit()
+    con.close()
+    arc.index_zst.write_bytes(zstandard.ZstdCompressor().compress(db.read_bytes()))
+    db.unlink()
+    ensure_index_db(arc)
+    return arc, size * n_files
+
+
+def read_rate(paths: list[Path], threads: int) -> float:
+    """GB/s reading every file once, one reader per core, no hashing."""
+
+    def read(p: Path) -> int:
+        buf = bytearray(BUF_SIZE)
+        n = 0
+        with open(p, "rb", buffering=0) as fh:
+            while k := fh.readinto(buf):
+                n += k
+        return n
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        total = sum(pool.map(read, paths))
+    return total / (time.perf_counter() - t) / 1e9
+
+
+def hashlib_one_core() -> float:
+    """GB/s of hashlib SHA-256 on one core (best of three, 256 MiB each)."""
+    buf = os.urandom(256 << 20)
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        hashlib.sha256(buf).digest()
+        best = max(best, len(buf) / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def hashlib_all_cores(threads: int) -> float:
+    """GB/s of hashlib SHA-256 in ``threads`` threads on in-memory buffers (what the cores really give)."""
+    bufs = [os.urandom(128 << 20) for _ in range(threads * 2)]
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda b: hashlib.sha256(b).digest(), bufs))
+        best = max(best, sum(map(len, bufs)) / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gb", type=float, default=float(os.environ.get("MUSARK_BENCH_GB", 2)))
+    ap.add_argument("--files", type=int, default=500)
+    ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
+    args = ap.parse_args()
+    sha256sum = shutil.which("sha256sum")
+    if sha256sum is None:
+        sys.exit("sha256sum (coreutils) is required")
+    cores = default_threads()
+    work = Path(tempfile.mkdtemp(prefix="musark-bench-mirror-", dir=args.dir))
+    try:
+        arc, nbytes = build_mirror(work / "mirror", int(args.gb * 1e9), args.files)
+        paths = sorted(arc.batch_data_dir(BATCH).iterdir())
+        read_rate(paths, cores)  # warm the page cache
+        read_gbs = read_rate(paths, cores)
+        one_core = hashlib_one_core()
+        compute_gbs = one_core * cores
+        all_cores = hashlib_all_cores(cores)
+
+        t = time.perf_counter()
+        subprocess.run(
+            [sha256sum, "--quiet", "-c", "manifest-sha256.txt"],
+            cwd=arc.batch_dir(BATCH),
+            check=True,
+        )
+        sha256sum_gbs = nbytes / (time.perf_counter() - t) / 1e9
+
+        t = time.perf_counter()
+        report = verify(arc, show_progress=False)
+        musark_gbs = nbytes / (time.perf_counter() - t) / 1e9
+        assert report.ok and report.totals()["ok"] == len(paths), report.totals()
+
+        bound, bound_gbs = (
+            ("compute", compute_gbs) if compute_gbs <= read_gbs else ("disk read", read_gbs)
+        )
+        result = {
+            "bytes": nbytes,
+            "files": len(paths),
+            "cores": cores,
+            "read_gbs": round(read_gbs, 3),
+            "hashlib_one_core_gbs": round(one_core, 3),
+            "compute_limit_gbs": round(compute_gbs, 3),
+            "hashlib_all_cores_gbs": round(all_cores, 3),
+            "bound": bound,
+            "bound_gbs": round(bound_gbs, 3),
+            "sha256sum_gbs": round(sha256sum_gbs, 3),
+            "musark_verify_gbs": round(musark_gbs, 3),
+            "verify_vs_sha256sum_ratio": round(musark_gbs / sha256sum_gbs, 3),
+            "verify_vs_compute_limit_ratio": round(musark_gbs / compute_gbs, 3),
+            "verify_vs_bound_ratio": round(musark_gbs / bound_gbs, 3),
+            "verify_vs_hashlib_all_cores_ratio": round(musark_gbs / all_cores, 3),
+        }
+        print(
+            f"sha256sum -c: {sha256sum_gbs:.2f} GB/s; compute limit {compute_gbs:.2f} GB/s "
+            f"({one_core:.2f} × {cores}; hashlib in {cores} threads really gives {all_cores:.2f}); read rate {read_gbs:.2f} GB/s; bound applied: {bound}; "
+            f"musark verify: {musark_gbs:.2f} GB/s"
+        )
+        print(json.dumps(result))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
