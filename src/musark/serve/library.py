@@ -194,6 +194,17 @@ def song_child(
     return child
 
 
+def _created(release_date: str | None) -> str:
+    """The album's release date as a date-time (the index has no "added" time)."""
+    date = (release_date or "")[:10]
+    parts = date.split("-")
+    if len(parts) == 3 and all(x.isdigit() for x in parts):
+        return f"{date}T00:00:00.000Z"
+    if len(parts) >= 1 and parts[0].isdigit() and len(parts[0]) == 4:
+        return f"{parts[0]}-01-01T00:00:00.000Z"
+    return "1970-01-01T00:00:00.000Z"
+
+
 def album_entry(
     a: sqlite3.Row, *, starred: int | None = None, as_dir: bool = False
 ) -> dict[str, Any]:
@@ -206,6 +217,7 @@ def album_entry(
         "coverArt": sid.make("al", a["id"]),
         "songCount": a["song_count"],
         "duration": a["duration"],
+        "created": _created(a["release_date"]),
         "year": a["year"],
         "genre": a["genre"],
         "starred": iso(starred),

@@ -88,4 +88,4 @@ def get_cover_art(ctx: Ctx) -> Response:
 def get_lyrics(ctx: Ctx) -> dict[str, Any]:
     """The index holds no lyrics: an empty answer, as the API allows."""
     p = ctx.params
-    return {"lyrics": {"artist": p.get("artist"), "title": p.get("title")}}
+    return {"lyrics": {"artist": p.get("artist"), "title": p.get("title"), "value": ""}}

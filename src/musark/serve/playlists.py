@@ -63,8 +63,11 @@ def _full(ctx: Ctx, pid: int) -> dict[str, Any]:
 @method("getPlaylists")
 def get_playlists(ctx: Ctx) -> dict[str, Any]:
     """The caller's playlists and the public ones."""
-    rows = ctx.state.playlists(ctx.username)
-    return {"playlists": {"playlist": [_entry(r, r["n"], 0) for r in rows]}}
+    entries = []
+    for row in ctx.state.playlists(ctx.username):
+        songs = ctx.lib.songs(ctx.state.playlist(row["id"])[1])
+        entries.append(_entry(row, len(songs), sum(s["duration"] or 0 for s in songs)))
+    return {"playlists": {"playlist": entries}}
 
 
 @method("getPlaylist")

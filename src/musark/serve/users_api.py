@@ -27,7 +27,7 @@ def user_entry(user: User) -> dict[str, Any]:
         "jukeboxRole": False,
         "shareRole": False,
         "videoConversionRole": False,
-        "folder": [{"value": 1}],
+        "folder": [1],
     }
 
 
