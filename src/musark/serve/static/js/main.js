@@ -161,7 +161,11 @@ function setupPlayerBar(player) {
     const s = player.current;
     const box = $('#now');
     box.replaceChildren();
-    if (!s) { document.title = 'musark'; return; }
+    if (!s) {
+      document.title = 'musark';
+      box.append(h('span', { class: 'now-idle' }, 'Nothing playing'));
+      return;
+    }
     box.append(
       cover(ctx.api, s.coverArt, s.album || s.title, 96, 'now-cover'),
       h('div', { class: 'now-text' },
@@ -213,7 +217,11 @@ function renderQueue() {
     h('button', { class: 'icon-btn small', title: 'Remove from queue', 'aria-label': `Remove ${s.title}`, onclick: (e) => { e.stopPropagation(); player.remove(i); } }, icon('close')));
     return li;
   }));
-  list.querySelector('.current')?.scrollIntoView({ block: 'nearest' });
+  // Scroll only the queue itself (scrollIntoView would also move the page behind it).
+  const cur = list.querySelector('.current');
+  if (cur && (cur.offsetTop < list.scrollTop || cur.offsetTop + cur.offsetHeight > list.scrollTop + list.clientHeight)) {
+    list.scrollTop = cur.offsetTop - list.clientHeight / 3;
+  }
 }
 
 // ---------- start ----------
@@ -229,6 +237,7 @@ function start(api) {
   document.body.classList.remove('logged-out');
   $('#user-name').textContent = api.username;
   renderQueue();
+  ctx.player.emit('track');
   render();
 }
 
