@@ -1,10 +1,11 @@
 // Small facts about songs shared by the views and the player.
 
-/** False for a track the index lists but this mirror does not hold (the server's `musark` extension). */
+/**
+ * False for a track the published index lists but this mirror does not hold: the server marks
+ * such songs with its extension field `musarkAvailable: false` (other servers never set it).
+ */
 export function isAvailable(song) {
-  const ext = song && song.musark;
-  if (!ext) return true;
-  return ext.available !== false;
+  return !song || song.musarkAvailable !== false;
 }
 
 export function formatTime(seconds) {
