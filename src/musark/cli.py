@@ -9,7 +9,7 @@ import typer
 
 from musark import __version__
 from musark.archive import ARCHIVE_ENV, Archive, init_archive, resolve_archive
-from musark.console import emit_json, out
+from musark.console import console, emit_json, out, print_kv, print_table
 
 app = typer.Typer(
     name="musark",
@@ -76,6 +76,132 @@ def init(archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
 # ---------------------------------------------------------------- mirror
 
 # ---------------------------------------------------------------- serve
+
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Address to bind ([serve] host, default 127.0.0.1).")
+]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port ([serve] port, default 4533).")]
+
+
+@app.command()
+def serve(
+    archive: ArchiveOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    allow_plain: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-plain/--no-allow-plain",
+            help="Accept plain p= / enc: passwords ([serve] allow_plain_passwords).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the Subsonic/OpenSubsonic API and the web player over an archive or mirror."""
+    from musark.serve.server import run_server
+
+    run_server(_archive(archive), host=host, port=port, allow_plain=allow_plain)
+
+
+@app.command("index")
+def index_cmd(
+    archive: ArchiveOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when current.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Build the server's library tables and full-text search index from the published index."""
+    from musark.serve.indexing import build_index
+
+    report = build_index(_archive(archive), force=force)
+    if json:
+        emit_json(report)
+    else:
+        print_kv("search index", report)
+
+
+user_app = typer.Typer(help="Manage the users of `musark serve`.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _users(archive: Path | None):
+    from musark.serve.users import UserStore
+
+    return UserStore(_archive(archive))
+
+
+def _user_error(fn):
+    from musark.serve.users import UserError
+
+    try:
+        return fn()
+    except UserError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+PasswordOpt = Annotated[
+    str, typer.Option("--password", "-p", prompt=True, hide_input=True, help="The password.")
+]
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    password: PasswordOpt,
+    admin: Annotated[bool, typer.Option("--admin", help="Give the admin role.")] = False,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add a user (listener, or admin with --admin)."""
+    user = _user_error(lambda: _users(archive).add(name, password, admin=admin))
+    role = "admin" if user.admin else "listener"
+    if json:
+        emit_json({"user": user.name, "role": role})
+    else:
+        out.print(f"added user {user.name} ({role})")
+
+
+@user_app.command("remove")
+def user_remove(name: str, archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
+    """Remove a user and their API keys."""
+    _user_error(lambda: _users(archive).remove(name))
+    if json:
+        emit_json({"removed": name})
+    else:
+        out.print(f"removed user {name}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str, password: PasswordOpt, archive: ArchiveOpt = None, json: JsonOpt = False
+) -> None:
+    """Change a user's password."""
+    _user_error(lambda: _users(archive).set_password(name, password))
+    if json:
+        emit_json({"user": name, "password_changed": True})
+    else:
+        out.print(f"password of {name} changed")
+
+
+@user_app.command("list")
+def user_list(archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
+    """List users with their role and number of API keys."""
+    users = _users(archive).list()
+    if json:
+        emit_json({"users": users})
+    else:
+        print_table("users", users, ["name", "role", "api_keys"])
+
+
+@user_app.command("apikey")
+def user_apikey(name: str, archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
+    """Create and print a new OpenSubsonic API key for a user (shown only once)."""
+    key = _user_error(lambda: _users(archive).new_api_key(name))
+    if json:
+        emit_json({"user": name, "api_key": key})
+    else:
+        out.print(key)
+
 
 # ---------------------------------------------------------------- demo
 

@@ -1,1 +1,1 @@
-"""Serve: Subsonic/OpenSubsonic API, web player, search index, users and auth."""
+"""Subsonic/OpenSubsonic API server, web player, search index, users and auth over an archive or mirror."""
