@@ -67,6 +67,70 @@ def init(archive: ArchiveOpt = None, json: JsonOpt = False) -> None:
 
 # ---------------------------------------------------------------- catalog
 
+synth_app = typer.Typer(help="Generate synthetic test inputs.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Dumps (.jsonl[.zst|.gz], .sqlite, .csv, .parquet) or audio folders."),
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="auto|jsonl|sqlite|csv|parquet|folder")
+    ] = "auto",
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Validate and merge metadata dumps or tagged audio folders into the catalogue."""
+    from musark.catalog.ingest import ingest
+    from musark.catalog.report import print_ingest
+
+    result = ingest(_archive(archive), sources, format)
+    if json:
+        emit_json(result)
+    else:
+        print_ingest(result)
+
+
+@app.command("stats")
+def stats_cmd(
+    top: Annotated[int, typer.Option("--top", help="How many labels to list.")] = 10,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Counts and histograms of the catalogue (tracks, ISRCs, popularity, labels, rejects)."""
+    from musark.catalog.report import print_stats
+    from musark.catalog.stats import catalog_stats
+
+    result = catalog_stats(_archive(archive), top_labels=top)
+    if json:
+        emit_json(result)
+    else:
+        print_stats(result)
+
+
+@synth_app.command("catalog")
+def synth_catalog_cmd(
+    out_path: Annotated[Path, typer.Argument(help="Output .jsonl, .jsonl.zst or .jsonl.gz")],
+    tracks: Annotated[int, typer.Option("--tracks", "-n", help="Number of lines.")] = 10000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    bad_rate: Annotated[
+        float, typer.Option("--bad-rate", help="Fraction of malformed rows (0..1).")
+    ] = 0.0,
+    json: JsonOpt = False,
+) -> None:
+    """Write a synthetic catalogue dump with a realistic shape (deterministic per seed)."""
+    from musark.catalog.synth import synth_catalog
+
+    result = synth_catalog(out_path, tracks, seed=seed, bad_rate=bad_rate)
+    if json:
+        emit_json(result)
+    else:
+        out.print(f"wrote {result['tracks']} tracks to {result['path']}")
+
+
 # ---------------------------------------------------------------- plan
 
 # ---------------------------------------------------------------- media

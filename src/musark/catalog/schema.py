@@ -19,7 +19,8 @@ TABLES: dict[str, str] = {
             followers BIGINT,
             popularity SMALLINT,            -- 0..100, NULL when unknown
             fetched_at TIMESTAMP,
-            source VARCHAR                  -- the dump/folder the row came from
+            source VARCHAR,                 -- the dump/folder the row came from
+            record_hash UBIGINT             -- content hash: ingest skips identical re-ingests
         )""",
     "artist_genres": """
         CREATE TABLE IF NOT EXISTS artist_genres (
@@ -40,7 +41,8 @@ TABLES: dict[str, str] = {
             total_tracks INTEGER,
             popularity SMALLINT,
             fetched_at TIMESTAMP,
-            source VARCHAR
+            source VARCHAR,
+            record_hash UBIGINT
         )""",
     "album_images": """
         CREATE TABLE IF NOT EXISTS album_images (
@@ -62,13 +64,19 @@ TABLES: dict[str, str] = {
             popularity SMALLINT,            -- 0..100, NULL when unknown
             streams BIGINT,                 -- nullable: real listen counts when the source has them
             fetched_at TIMESTAMP,
-            source VARCHAR
+            source VARCHAR,
+            record_hash UBIGINT
         )""",
     "track_artists": """
         CREATE TABLE IF NOT EXISTS track_artists (
             track_id VARCHAR NOT NULL,
             artist_id VARCHAR NOT NULL,
             position SMALLINT NOT NULL      -- 0 = primary artist
+        )""",
+    "isrc_tracks": """
+        CREATE TABLE IF NOT EXISTS isrc_tracks (
+            isrc VARCHAR NOT NULL,          -- lookup side table kept sorted by ISRC by ingest
+            track_id VARCHAR NOT NULL
         )""",
     "rejects": """
         CREATE TABLE IF NOT EXISTS rejects (

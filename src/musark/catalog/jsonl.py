@@ -1,0 +1,161 @@
+"""JSONL dumps (plain, .zst, .gz): one API-style track object per line, read in bounded blocks.
+
+The file is decompressed as a stream and cut into blocks at line ends; each block becomes an Arrow
+array of lines (split in C++, never a Python loop per line) that DuckDB parses with
+``json_transform`` in parallel. Line numbers are kept so every reject names its line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import zstandard
+
+from musark.catalog.validate import stage_chunk
+
+BLOCK_BYTES = 64 * 1024 * 1024
+
+_STRUCTURE = {
+    "id": "VARCHAR",
+    "name": "VARCHAR",
+    "album": {
+        "id": "VARCHAR",
+        "name": "VARCHAR",
+        "album_type": "VARCHAR",
+        "label": "VARCHAR",
+        "copyrights": [{"text": "VARCHAR", "type": "VARCHAR"}],
+        "external_ids": {"upc": "VARCHAR"},
+        "release_date": "VARCHAR",
+        "release_date_precision": "VARCHAR",
+        "total_tracks": "VARCHAR",
+        "popularity": "VARCHAR",
+        "images": [{"url": "VARCHAR", "width": "VARCHAR", "height": "VARCHAR"}],
+    },
+    "artists": [
+        {
+            "id": "VARCHAR",
+            "name": "VARCHAR",
+            "followers": {"total": "VARCHAR"},
+            "popularity": "VARCHAR",
+            "genres": ["VARCHAR"],
+        }
+    ],
+    "track_number": "VARCHAR",
+    "disc_number": "VARCHAR",
+    "duration_ms": "VARCHAR",
+    "explicit": "VARCHAR",
+    "external_ids": {"isrc": "VARCHAR"},
+    "popularity": "VARCHAR",
+    "streams": "VARCHAR",
+    "fetched_at": "VARCHAR",
+}
+
+
+def open_stream(path: Path) -> BinaryIO:
+    """Open a dump for reading, decompressing .zst/.gz transparently."""
+    name = path.name.lower()
+    if name.endswith(".zst"):
+        fh = open(path, "rb")  # noqa: SIM115 - closed through the stream reader
+        return zstandard.ZstdDecompressor().stream_reader(fh, closefd=True)  # type: ignore[return-value]
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
+    """Yield Arrow tables (line BIGINT, raw BINARY) of at most ``max_lines`` lines each."""
+    first_line = 1
+    carry = b""
+    with open_stream(path) as fh:
+        while True:
+            data = fh.read(BLOCK_BYTES)
+            eof = not data
+            buf = carry + data
+            if eof:
+                carry = b""
+                if not buf:
+                    break
+            else:
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    carry = buf
+                    continue
+                buf, carry = buf[:cut], buf[cut + 1 :]
+            lines = pc.list_flatten(pc.split_pattern(pa.array([buf], pa.large_binary()), b"\n"))
+            n = len(lines)
+            numbers = np.arange(first_line, first_line + n, dtype=np.int64)
+            first_line += n
+            for start in range(0, n, max_lines):
+                yield pa.table(
+                    {
+                        "line": numbers[start : start + max_lines],
+                        "raw": lines.slice(start, max_lines),
+                    }
+                )
+            if eof:
+                break
+
+
+def raw_sql(view: str, source: str, source_no: int) -> str:
+    """SQL turning a registered block ``view`` into raw records (see validate.py)."""
+    structure = json.dumps(_STRUCTURE).replace("'", "''")
+    src = source.replace("'", "''")
+    return f"""
+    WITH d AS (
+        SELECT line, raw, rtrim(try(decode(raw)), chr(13)) AS txt
+        FROM {view} WHERE octet_length(raw) > 0 AND raw <> '\\x0D'::BLOB
+    ), j AS (
+        SELECT line, txt, coalesce(txt, raw::VARCHAR) AS rawtext,
+            CASE WHEN txt IS NULL THEN 'invalid_utf8'
+                 WHEN NOT coalesce(json_valid(txt), false) THEN 'invalid_json'
+                 WHEN json_type(txt) <> 'OBJECT' THEN 'invalid_json' END AS pre_reason
+        FROM d
+    ), p AS (
+        SELECT *, CASE WHEN pre_reason IS NULL
+            THEN try(json_transform(txt, '{structure}')) END AS r FROM j
+    )
+    SELECT
+        {source_no}::BIGINT * 1099511627776 + line AS ord,
+        '{src}' AS source, line::VARCHAR AS locator, rawtext AS raw,
+        coalesce(pre_reason, CASE WHEN r IS NULL THEN 'invalid_json' END) AS pre_reason,
+        r.id, r.name, r.album.id AS album_id, r.album.name AS album_name,
+        r.album.album_type, r.album.label,
+        list_filter(r.album.copyrights, lambda c: upper(c.type) = 'C')[1].text AS copyright_c,
+        list_filter(r.album.copyrights, lambda c: upper(c.type) = 'P')[1].text AS copyright_p,
+        r.album.external_ids.upc AS upc, r.album.release_date, r.album.release_date_precision,
+        r.album.total_tracks, r.album.popularity AS album_popularity,
+        r.track_number, r.disc_number, r.duration_ms, r.explicit,
+        r.external_ids.isrc AS isrc, r.popularity, r.streams, r.fetched_at,
+        NULL::VARCHAR AS audio_path, NULL::VARCHAR AS audio_size, NULL::VARCHAR AS audio_mtime_ns,
+        list_transform(r.artists, lambda a: struct_pack(id := a.id, name := a.name,
+            followers := a.followers.total, popularity := a.popularity, genres := a.genres))
+            AS artists,
+        r.album.images AS images
+    FROM p
+    """
+
+
+def stage_jsonl(
+    con: duckdb.DuckDBPyConnection, path: Path, source_no: int, chunk_rows: int, on_rows=None
+) -> tuple[int, int]:
+    """Stage every line of a JSONL dump; return (ok, rejected)."""
+    ok = bad = 0
+    for block in line_blocks(path, chunk_rows):
+        con.register("_jsonl_block", block)
+        try:
+            o, b = stage_chunk(con, raw_sql("_jsonl_block", str(path), source_no))
+        finally:
+            con.unregister("_jsonl_block")
+        ok += o
+        bad += b
+        if on_rows is not None:
+            on_rows(block.num_rows)
+    return ok, bad

@@ -1,0 +1,177 @@
+"""Set-based merge of one ingest's stage into the catalogue, in a single transaction.
+
+Per entity (track, album, artist) the newest staged record wins inside the run (latest
+``fetched_at``, then the later line). It then replaces the catalogue's row when it is newer, or as
+new with equal ``fetched_at`` but different content (``record_hash``); an identical record leaves
+the catalogue untouched, so ingesting the same dump twice changes nothing. Child rows
+(track_artists, album_images, artist_genres, track_audio, isrc_tracks) follow their parent's winner.
+Inserts are sorted by key so DuckDB's zonemaps make point lookups prune to one row group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+_NEWER = """(o.id IS NULL
+    OR coalesce(s.fetched_at, TIMESTAMP '0001-01-01') > coalesce(o.fetched_at, TIMESTAMP '0001-01-01')
+    OR (s.fetched_at IS NOT DISTINCT FROM o.fetched_at AND s.record_hash <> o.record_hash))"""
+_OLDER = """(coalesce(s.fetched_at, TIMESTAMP '0001-01-01') < coalesce(o.fetched_at, TIMESTAMP '0001-01-01'))"""
+
+_TRACK_COLS = (
+    "id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
+    "streams, fetched_at, source"
+)
+_ALBUM_COLS = (
+    "id, name, album_type, label, copyright_c, copyright_p, upc, release_date, "
+    "release_date_precision, total_tracks, popularity, fetched_at, source"
+)
+
+
+def _winners(con: duckdb.DuckDBPyConnection, kind: str, table: str) -> dict[str, int]:
+    """Create temp table w_<kind>(id, is_new) from s_<kind> vs ``table``; return counts."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE w_{kind} AS
+        SELECT s.id, o.id IS NULL AS is_new
+        FROM s_{kind} s LEFT JOIN {table} o ON o.id = s.id
+        WHERE {_NEWER}""")
+    added, replaced, staged, older = con.execute(f"""
+        SELECT (SELECT count(*) FILTER (is_new) FROM w_{kind}),
+               (SELECT count(*) FILTER (NOT is_new) FROM w_{kind}),
+               (SELECT count(*) FROM s_{kind}),
+               (SELECT count(*) FROM s_{kind} s JOIN {table} o ON o.id = s.id WHERE {_OLDER})
+    """).fetchone()
+    return {
+        "added": added,
+        "updated": replaced,
+        "unchanged": staged - added - replaced - older,
+        "kept_newer": older,
+    }
+
+
+def _replace(con: duckdb.DuckDBPyConnection, kind: str, table: str, key: str = "id") -> None:
+    con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM w_{kind} WHERE NOT is_new)")
+
+
+def merge_stage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Merge stage_rows/stage_rejects into the catalogue tables; return per-entity counts."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _merge(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    for t in ("s_tracks", "s_albums", "s_artists", "w_tracks", "w_albums", "w_artists"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return result
+
+
+def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    # --- tracks
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE s_tracks AS
+        SELECT *, hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
+                       popularity, streams, list_transform(artists, lambda a: a.id),
+                       audio_path, audio_size, audio_mtime_ns) AS record_hash
+        FROM stage_rows
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+    """)
+    tracks = _winners(con, "tracks", "tracks")
+    for child, key in (("track_artists", "track_id"), ("track_audio", "track_id")):
+        _replace(con, "tracks", child, key)
+    con.execute(
+        "DELETE FROM isrc_tracks WHERE track_id IN (SELECT id FROM w_tracks WHERE NOT is_new)"
+    )
+    _replace(con, "tracks", "tracks")
+    con.execute(f"""
+        INSERT INTO tracks ({_TRACK_COLS}, record_hash)
+        SELECT {_TRACK_COLS}, record_hash FROM s_tracks SEMI JOIN w_tracks USING (id) ORDER BY id""")
+    con.execute("""
+        INSERT INTO track_artists
+        SELECT id, a.id, (pos - 1)::SMALLINT FROM (
+            SELECT id, unnest(artists) AS a, generate_subscripts(artists, 1) AS pos
+            FROM s_tracks SEMI JOIN w_tracks USING (id))
+        ORDER BY id, pos""")
+    con.execute("""
+        INSERT INTO track_audio
+        SELECT id, audio_path, audio_size, audio_mtime_ns
+        FROM s_tracks SEMI JOIN w_tracks USING (id) WHERE audio_path IS NOT NULL ORDER BY id""")
+    con.execute("""
+        INSERT INTO isrc_tracks
+        SELECT isrc, id FROM s_tracks SEMI JOIN w_tracks USING (id)
+        WHERE isrc IS NOT NULL ORDER BY isrc, id""")
+
+    # --- albums: the newest record of each album among this run's valid tracks
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE s_albums AS
+        SELECT album_id AS id, album_name AS name, album_type, label, copyright_c, copyright_p,
+               upc, release_date, release_date_precision, total_tracks,
+               album_popularity AS popularity, fetched_at, source, images,
+               hash(album_name, album_type, label, copyright_c, copyright_p, upc, release_date,
+                    release_date_precision, total_tracks, album_popularity, images) AS record_hash
+        FROM stage_rows
+        QUALIFY row_number() OVER (PARTITION BY album_id
+                                   ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+    """)
+    albums = _winners(con, "albums", "albums")
+    _replace(con, "albums", "album_images", "album_id")
+    _replace(con, "albums", "albums")
+    con.execute(f"""
+        INSERT INTO albums ({_ALBUM_COLS}, record_hash)
+        SELECT {_ALBUM_COLS}, record_hash FROM s_albums SEMI JOIN w_albums USING (id) ORDER BY id""")
+    con.execute("""
+        INSERT INTO album_images
+        SELECT id, i.width, i.height, i.url FROM (
+            SELECT id, unnest(images) AS i, generate_subscripts(images, 1) AS pos
+            FROM s_albums SEMI JOIN w_albums USING (id))
+        ORDER BY id, pos""")
+
+    # --- artists: absent followers/popularity/genres keep what the catalogue already knows
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE s_artists AS
+        SELECT a.id, a.name, a.followers, a.popularity, a.genres, fetched_at, source,
+               hash(a.name, a.followers, a.popularity, list_sort(a.genres)) AS record_hash
+        FROM (SELECT unnest(artists) AS a, fetched_at, source, ord FROM stage_rows)
+        QUALIFY row_number() OVER (PARTITION BY a.id
+            ORDER BY fetched_at DESC NULLS LAST, (a.followers IS NOT NULL) DESC, ord DESC) = 1
+    """)
+    con.execute("""
+        UPDATE s_artists s SET
+            followers = coalesce(s.followers, o.followers),
+            popularity = coalesce(s.popularity, o.popularity),
+            record_hash = hash(s.name, coalesce(s.followers, o.followers),
+                               coalesce(s.popularity, o.popularity),
+                               coalesce(list_sort(s.genres),
+                                        (SELECT list(genre ORDER BY genre)
+                                         FROM artist_genres g WHERE g.artist_id = o.id)))
+        FROM artists o WHERE o.id = s.id
+            AND (s.followers IS NULL OR s.popularity IS NULL OR s.genres IS NULL)""")
+    artists = _winners(con, "artists", "artists")
+    con.execute("""
+        DELETE FROM artist_genres WHERE artist_id IN (
+            SELECT id FROM s_artists SEMI JOIN w_artists USING (id) WHERE genres IS NOT NULL)""")
+    _replace(con, "artists", "artists")
+    con.execute("""
+        INSERT INTO artists (id, name, followers, popularity, fetched_at, source, record_hash)
+        SELECT id, name, followers, popularity, fetched_at, source, record_hash
+        FROM s_artists SEMI JOIN w_artists USING (id) ORDER BY id""")
+    con.execute("""
+        INSERT INTO artist_genres
+        SELECT DISTINCT id, unnest(genres) FROM s_artists SEMI JOIN w_artists USING (id)
+        WHERE genres IS NOT NULL ORDER BY ALL""")
+
+    # --- rejects: one row per (source, locator, reason), first rejection kept
+    rejects = con.execute("""
+        INSERT INTO rejects
+        SELECT source, locator, reason, any_value(raw), now()::TIMESTAMP FROM stage_rejects s
+        WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.source = s.source
+                          AND r.locator = s.locator AND r.reason = s.reason)
+        GROUP BY source, locator, reason ORDER BY source, locator""").fetchone()
+    return {
+        "tracks": tracks,
+        "albums": albums,
+        "artists": artists,
+        "new_rejects": int(rejects[0]) if rejects else 0,
+    }
