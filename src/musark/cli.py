@@ -133,6 +133,76 @@ def synth_catalog_cmd(
 
 # ---------------------------------------------------------------- plan
 
+
+@app.command()
+def plan(
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Byte budget of the whole archive, e.g. 300TB, 2.5TiB (decimal or binary)."
+        ),
+    ] = None,
+    coverage: Annotated[
+        float | None, typer.Option(help="Fewest bytes reaching this % of estimated listens.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Files per batch (default: musark.toml \\[plan] batch_size).")
+    ] = None,
+    exclude: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="File of kind:value lines (track/isrc/artist/album/label) never to select."
+        ),
+    ] = None,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Choose what to preserve: tiers, ISRC dedup, exclusions, append-only popularity batches."""
+    from musark.plan.cli_output import print_plan
+    from musark.plan.planner import PlanRequest, run_plan
+    from musark.plan.sizes import parse_size
+
+    try:
+        req = PlanRequest(
+            budget_bytes=parse_size(budget) if budget is not None else None,
+            coverage=coverage,
+            batch_size=batch_size,
+            exclude=list(exclude or []),
+        )
+        summary = run_plan(_archive(archive), req)
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"musark plan: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if json:
+        emit_json(summary)
+    else:
+        print_plan(summary)
+
+
+@app.command()
+def report(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: ARCHIVE/release/report)."),
+    ] = None,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Coverage curves, bytes per tier, popularity and ISRC histograms: PNGs, HTML and JSON."""
+    from musark.plan.cli_output import print_report
+    from musark.plan.report import run_report
+
+    try:
+        numbers = run_report(_archive(archive), out_dir)
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"musark report: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if json:
+        emit_json(numbers)
+    else:
+        print_report(numbers)
+
+
 # ---------------------------------------------------------------- media
 
 # ---------------------------------------------------------------- release

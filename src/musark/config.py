@@ -24,13 +24,42 @@ memory_limit = "2GB"
 threads = 0
 
 [plan]
-# Files per batch (= per torrent).
+# Files per batch (= per torrent). `musark plan --batch-size` overrides it.
 batch_size = 60000
 # Tracks with unknown popularity (e.g. a folder scan) go to this tier.
 unknown_popularity_tier = "keep"
+# Listens model (docs/plan.md). A track's estimated listens are tracks.streams when the source has
+# them, else a curve of popularity p:  p = 0 -> listens_at_zero;  p >= 1 -> 10 ** (log10_listens_at_one
+# + listens_slope * (p - 1)). The defaults make a catalogue with ~70 % of tracks at popularity 0 and
+# ~0.1 % at >= 50 cover ~99.6 % of listens with ~37 % of its tracks (the reference archive's shape).
+listens_at_zero = 245.0
+log10_listens_at_one = 2.85
+listens_slope = 0.0672
+# Popularity assumed by the curve for tracks whose popularity is unknown.
+unknown_popularity_as = 1
+# Secondary priority inside the lowest tier (smallest min_popularity), where popularity no longer
+# tells tracks apart: score s in [0, 1] = weighted mean of artist popularity / 100, album
+# popularity / 100 and min(1, log10(1 + artist followers) / 8) over the parts that are known
+# (primary artist; s = 0 when none is). Modelled listens there are multiplied by
+# 1 - secondary_listens_weight / 2 + secondary_listens_weight * s, and tracks with s below
+# secondary_min_score are never selected (0 = no cut-off).
+secondary_artist_popularity = 0.5
+secondary_album_popularity = 0.3
+secondary_followers = 0.2
+secondary_listens_weight = 0.5
+secondary_min_score = 0.0
+# Size estimate of a planned file (real sizes win when known: the processed file, or for a "keep"
+# tier the operator's source file): duration * kbps * 125 bytes * (1 + container_overhead)
+# + file_overhead_bytes (headers, tags, embedded cover). Tracks without duration count as
+# default_duration_ms long.
+container_overhead = 0.01
+file_overhead_bytes = 65536
+default_duration_ms = 210000
 
 # Quality tiers, tried in order: a track goes to the first tier whose popularity range holds it.
-# action "keep" keeps the original bitstream; "opus" re-encodes to Ogg Opus at kbps.
+# name: [A-Za-z0-9-]{1,58} plus "_" but never "__" (batch names are "<tier>__<seq:04d>").
+# action "keep" keeps the original bitstream (kbps = its typical bitrate, for size estimates);
+# "opus" re-encodes to Ogg Opus at kbps. dedup_isrc = true keeps one file per ISRC in the tier.
 [[plan.tiers]]
 name = "keep"
 action = "keep"

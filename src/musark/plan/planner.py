@@ -1,0 +1,544 @@
+"""`musark plan`: choose tracks under a byte budget or a coverage target, dedup, exclude, batch.
+
+Everything runs as DuckDB set operations over temp tables (joins, window functions, sorts that
+spill to disk), so memory stays bounded by [catalog] memory_limit at any catalogue size.
+
+Selection is a greedy knapsack: units (a track, or one ISRC group in a dedup tier, whose listens
+are the group's sum and whose bytes are its chosen file's) are ordered by listens per byte, and
+the longest prefix that fits the budget (or the shortest one reaching the coverage) is kept. The
+order does not depend on the budget, so a bigger budget always keeps a superset.
+
+Rows of released batches are frozen: never deleted, updated or re-numbered. They count towards
+the budget and the coverage first; everything else is recomputed on each run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from musark.archive import Archive
+from musark.console import progress
+from musark.plan.db import open_catalog
+from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
+from musark.plan.model import features_sql, model_kind, tier_attr_case
+from musark.plan.settings import PlanSettings, plan_settings
+
+PLAN_CHANGES_DDL = """
+CREATE TABLE IF NOT EXISTS plan_changes (
+    track_id VARCHAR NOT NULL,
+    old_status VARCHAR NOT NULL,    -- 'unplanned' when the track had no row
+    new_status VARCHAR NOT NULL,    -- 'unplanned' when the track lost its row
+    old_batch VARCHAR,
+    new_batch VARCHAR,
+    old_tier VARCHAR,
+    new_tier VARCHAR
+)"""
+
+TRACK_FILE_COLUMNS = (
+    "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of, "
+    "ext, size, duration_ms, bitrate_kbps, sample_rate, channels, sha256, sha256_original, "
+    "size_original, patch_size, processed_at, error"
+)
+_PROCESS_COLUMNS = (
+    "ext",
+    "size",
+    "duration_ms",
+    "bitrate_kbps",
+    "sample_rate",
+    "channels",
+    "sha256",
+    "sha256_original",
+    "size_original",
+    "patch_size",
+    "processed_at",
+    "error",
+)
+SAMPLE = 20
+
+
+@dataclass
+class PlanRequest:
+    """What `musark plan` was asked for (at most one of budget_bytes / coverage)."""
+
+    budget_bytes: int | None = None
+    coverage: float | None = None
+    batch_size: int | None = None
+    exclude: list[Path] = field(default_factory=list)
+
+    def mode(self) -> str:
+        """'budget', 'coverage' or 'all' (no limit: every tiered track)."""
+        if self.budget_bytes is not None and self.coverage is not None:
+            raise ValueError("give either a budget or a coverage target, not both")
+        if self.budget_bytes is not None:
+            if self.budget_bytes < 0:
+                raise ValueError("the budget must not be negative")
+            return "budget"
+        if self.coverage is not None:
+            if not 0 < self.coverage <= 100:
+                raise ValueError(f"coverage {self.coverage} must be within (0, 100] percent")
+            return "coverage"
+        return "all"
+
+
+def batch_name(tier: str, seq: int) -> str:
+    """The batch naming scheme: '<tier>__<seq, 4+ digits>', e.g. 'keep__0001'."""
+    return f"{tier}__{seq:04d}"
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    return con.execute(sql).fetchall()[0][0]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _below_cut(ps: PlanSettings) -> str:
+    """SQL over feature columns: a lowest-tier modelled track under the secondary cut-off."""
+    if ps.secondary_min_score <= 0:
+        return "false"
+    lowest = ps.lowest_tier.name.replace("'", "''")
+    return (
+        f"(f.tier = '{lowest}' AND f.streams IS NULL AND f.secondary < {ps.secondary_min_score!r})"
+    )
+
+
+# Selection buckets: floor(log2(listens per byte) * 64), monotone in the greedy order's key, so
+# the prefix can be found by aggregating buckets and ordering only the one bucket that straddles it.
+_BUCKET = (
+    "CASE WHEN unit_listens > 0 THEN floor(log2(unit_listens / greatest(bytes, 1)) * 64)::BIGINT "
+    "ELSE -9223372036854775807 END"
+)
+_GREEDY_ORDER = (
+    "unit_listens / greatest(bytes, 1) DESC, secondary DESC, popularity DESC NULLS LAST, track_id"
+)
+
+
+def _boundary(
+    con: duckdb.DuckDBPyConnection, req: PlanRequest, facts: dict[str, Any]
+) -> tuple[int, str] | None:
+    """The bucket straddling the greedy prefix and the condition inside it; None: keep every unit."""
+    mode = req.mode()
+    if mode == "all":
+        return None
+    if mode == "budget":
+        room = int(req.budget_bytes) - facts["base_bytes"]
+        reached = f"cb > {room}"
+    else:
+        target = req.coverage / 100.0 * facts["total"]
+        reached = f"{facts['base_listens']} + cl >= {target!r}"
+    row = con.execute(
+        f"""
+        WITH b AS (SELECT bucket, sum(bytes) AS sb, sum(unit_listens) AS sl
+                   FROM _units GROUP BY bucket),
+             c AS (SELECT bucket, sb, sl, sum(sb) OVER (ORDER BY bucket DESC) AS cb,
+                          sum(sl) OVER (ORDER BY bucket DESC) AS cl FROM b)
+        SELECT bucket, cb - sb, cl - sl FROM c WHERE {reached} ORDER BY bucket DESC LIMIT 1
+        """
+    ).fetchall()
+    if not row:
+        return None
+    bucket, prev_bytes, prev_listens = row[0]
+    if mode == "budget":
+        inside = f"{prev_bytes} + cum_bytes <= {room}"
+    else:
+        inside = f"{facts['base_listens']} + {prev_listens} + cum_listens - unit_listens < {target!r}"
+    return bucket, inside
+
+
+def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tuple[str, Callable]]:
+    """The plan as named phases; each runs SQL on the connection (and may record facts)."""
+
+    def frozen(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(PLAN_CHANGES_DDL)
+        facts["new_exclusions"] = load_exclusions(con, req.exclude)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _released AS "
+            "SELECT name, tier, seq FROM batches WHERE status = 'released'"
+        )
+        # Views, not copies: track_files is only written by the last step.
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _frozen AS SELECT * FROM track_files "
+            "WHERE batch IN (SELECT name FROM _released)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _old AS SELECT * FROM track_files "
+            "WHERE batch IS NULL OR batch NOT IN (SELECT name FROM _released)"
+        )
+        facts["n_frozen"] = _one(con, "SELECT count(*) FROM _frozen")
+        facts["n_old"] = _one(con, "SELECT count(*) FROM _old")
+        facts["n_processed"] = _one(
+            con, "SELECT count(*) FROM _old WHERE status IN ('done', 'quarantined')"
+        )
+        if _one(con, "SELECT count(*) FROM plan_exclusions"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _excl AS {excluded_tracks_sql()}")
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _excl (track_id VARCHAR, reason VARCHAR)"
+            )
+        facts["n_excluded"] = _one(con, "SELECT count(*) FROM _excl")
+
+    def features(con: duckdb.DuckDBPyConnection) -> None:
+        # Joins against empty sets are skipped: a first plan is one pass over the catalogue.
+        joins, frozen, excluded = [], "false", "false"
+        if facts["n_frozen"]:
+            joins.append(
+                "LEFT JOIN (SELECT DISTINCT track_id FROM _frozen) fr ON fr.track_id = f.track_id"
+            )
+            frozen = "fr.track_id IS NOT NULL"
+        if facts["n_excluded"]:
+            joins.append("LEFT JOIN _excl x ON x.track_id = f.track_id")
+            excluded = "x.track_id IS NOT NULL"
+        # Real sizes beat estimates: the processed file (same tier), else a kept source file.
+        processed = "NULL"
+        if facts["n_processed"]:
+            joins.append(
+                "LEFT JOIN (SELECT track_id, tier, size FROM _old WHERE status = 'done' "
+                "AND size IS NOT NULL) o ON o.track_id = f.track_id AND o.tier = f.tier"
+            )
+            processed = "o.size"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _f AS
+            SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+            FROM (
+                SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
+                       f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
+                       {frozen} AS frozen, {excluded} AS excluded, {_below_cut(ps)} AS below_cut,
+                       coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                                f.est_bytes) AS bytes
+                FROM ({features_sql(ps)}) f {" ".join(joins)}
+            )
+            """
+        )
+
+    def dedup(con: duckdb.DuckDBPyConnection) -> None:
+        # A recording already in a released batch stands for its ISRC in every dedup tier.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _frozen_isrc AS
+            SELECT isrc, min(track_id) AS rep FROM _f
+            WHERE frozen AND NOT excluded AND isrc IS NOT NULL GROUP BY isrc
+            """
+        )
+        facts["n_frozen_isrc"] = _one(con, "SELECT count(*) FROM _frozen_isrc")
+        not_frozen_isrc = (
+            "AND isrc NOT IN (SELECT isrc FROM _frozen_isrc)" if facts["n_frozen_isrc"] else ""
+        )
+        # A unit is what selection weighs: a track, or a whole ISRC group of a dedup tier
+        # represented by its best candidate: has source audio, most listens, best secondary
+        # score, longest, then smallest id (a total order, so re-runs choose the same file).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _units AS
+            SELECT *, {_BUCKET} AS bucket FROM (
+                SELECT track_id, tier, popularity, listens, bytes, secondary,
+                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
+                FROM _f WHERE cand AND NOT (dedup AND isrc IS NOT NULL)
+                UNION ALL
+                SELECT r.t, tier, r.p, -r.l, r.b, -r.s, unit_listens, n, isrc
+                FROM (
+                    -- min() of (ranking key..., track_id, payload): ids are unique, so the
+                    -- payload after them never decides, and one aggregate yields the winner.
+                    SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
+                           min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
+                                           d := -coalesce(duration_ms, -1), t := track_id,
+                                           p := popularity, b := bytes)) AS r
+                    FROM _f WHERE cand AND dedup AND isrc IS NOT NULL {not_frozen_isrc}
+                    GROUP BY tier, isrc
+                )
+            )
+            """
+        )
+
+    def select(con: duckdb.DuckDBPyConnection) -> None:
+        facts["base_bytes"] = int(
+            _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
+        )
+        deduped_onto_frozen = (
+            "SELECT f.listens FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
+            if facts["n_frozen_isrc"]
+            else "SELECT 0 AS listens"
+        )
+        facts["base_listens"] = int(
+            _one(
+                con,
+                f"SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
+                f"+ coalesce((SELECT sum(listens) FROM ({deduped_onto_frozen})), 0)",
+            )
+        )
+        facts["total"] = int(_one(con, "SELECT coalesce(sum(listens), 0) FROM _f"))
+        bounds = _boundary(con, req, facts)
+        cols = "track_id, tier, popularity, listens, bytes, unit_listens, n, isrc"
+        if bounds is None:
+            sql = f"SELECT {cols} FROM _units"
+        else:
+            bucket, inside = bounds
+            sql = f"""
+                SELECT {cols} FROM _units WHERE bucket > {bucket}
+                UNION ALL
+                SELECT {cols} FROM (
+                    SELECT *, sum(bytes) OVER o AS cum_bytes, sum(unit_listens) OVER o AS cum_listens
+                    FROM _units WHERE bucket = {bucket}
+                    WINDOW o AS (ORDER BY {_GREEDY_ORDER} ROWS UNBOUNDED PRECEDING)
+                ) WHERE {inside}
+            """
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _selected AS {sql}")
+
+    def batches(con: duckdb.DuckDBPyConnection) -> None:
+        bs = ps.batch_size
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _files AS
+            SELECT s.track_id, s.tier, s.popularity, s.bytes,
+                   coalesce(rs.max_seq, 0) + 1 + r // {bs} AS seq, (r % {bs})::INTEGER AS seq_in_batch
+            FROM (
+                SELECT *, row_number() OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
+                                             listens DESC, track_id) - 1 AS r
+                FROM _selected
+            ) s
+            LEFT JOIN (SELECT tier, max(seq) AS max_seq FROM _released GROUP BY tier) rs USING (tier)
+            """
+        )
+        onto_frozen = (
+            """
+            UNION ALL
+            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', fi.rep
+            FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"""
+            if facts["n_frozen_isrc"]
+            else ""
+        )
+        new = f"""
+            SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
+                   {tier_attr_case(ps, "action")} AS codec,
+                   {tier_attr_case(ps, "kbps")}::INTEGER AS target_kbps, bytes AS est_bytes,
+                   'planned' AS status, NULL::VARCHAR AS dedup_of
+            FROM _files
+            UNION ALL
+            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', s.track_id
+            FROM _f f JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
+                 ON f.tier = s.tier AND f.isrc = s.isrc
+            WHERE f.cand AND f.dedup AND f.track_id <> s.track_id {onto_frozen}
+            UNION ALL
+            SELECT track_id, NULL, NULL, coalesce(tier, 'none'), NULL, NULL, NULL, 'excluded', NULL
+            FROM _f WHERE excluded AND NOT frozen
+        """
+        if not facts["n_processed"]:
+            nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
+            rows = f"SELECT *, {nulls} FROM ({new})"
+        else:
+            # A processed file keeps its status and process columns while it stays where it
+            # is; one that moved batch or tier must be processed again.
+            keep = (
+                "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
+                "AND o.batch = n.batch AND o.tier = n.tier)"
+            )
+            preserved = ", ".join(
+                f"CASE WHEN {keep} THEN o.{c} END AS {c}" for c in _PROCESS_COLUMNS
+            )
+            rows = f"""
+                SELECT n.track_id, n.batch, n.seq_in_batch, n.tier,
+                       CASE WHEN {keep} THEN o.codec ELSE n.codec END AS codec,
+                       CASE WHEN {keep} THEN o.target_kbps ELSE n.target_kbps END AS target_kbps,
+                       n.est_bytes,
+                       CASE WHEN {keep} THEN o.status ELSE n.status END AS status,
+                       n.dedup_of, {preserved}
+                FROM ({new}) n
+                LEFT JOIN (SELECT * FROM _old WHERE status IN ('done', 'quarantined')) o
+                       ON o.track_id = n.track_id
+            """
+        # A first plan compares against nothing, so its rows go straight to the insert.
+        kind = "TABLE" if facts["n_old"] else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} _rows AS {rows}")
+
+    def changes(con: duckdb.DuckDBPyConnection) -> None:
+        if not facts["n_old"]:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _diff (track_id VARCHAR, old_status VARCHAR, "
+                "new_status VARCHAR, old_batch VARCHAR, new_batch VARCHAR, old_tier VARCHAR, "
+                "new_tier VARCHAR)"
+            )
+        else:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _diff AS
+                SELECT coalesce(n.track_id, o.track_id) AS track_id,
+                       coalesce(o.status, 'unplanned') AS old_status,
+                       coalesce(n.status, 'unplanned') AS new_status,
+                       o.batch AS old_batch, n.batch AS new_batch,
+                       o.tier AS old_tier, n.tier AS new_tier
+                FROM (SELECT track_id, status, batch, tier FROM _old) o
+                FULL OUTER JOIN (SELECT track_id, status, batch, tier FROM _rows) n
+                     ON o.track_id = n.track_id
+                WHERE o.status IS DISTINCT FROM n.status OR o.tier IS DISTINCT FROM n.tier
+                   OR o.batch IS DISTINCT FROM n.batch
+                """
+            )
+        facts["moved"] = _one(
+            con,
+            "SELECT count(*) FROM _diff WHERE old_status = new_status AND old_tier = new_tier",
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _changes AS SELECT * FROM _diff "
+            "WHERE old_status <> new_status OR old_tier IS DISTINCT FROM new_tier"
+        )
+
+    def write(con: duckdb.DuckDBPyConnection) -> None:
+        # One transaction: a killed plan leaves the previous plan intact, a finished one the new.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "DELETE FROM track_files WHERE batch IS NULL "
+                "OR batch NOT IN (SELECT name FROM _released)"
+            )
+            con.execute(
+                f"INSERT INTO track_files ({TRACK_FILE_COLUMNS}) SELECT {TRACK_FILE_COLUMNS} "
+                "FROM _rows"
+            )
+            con.execute("DELETE FROM batches WHERE status <> 'released'")
+            con.execute(
+                """
+                INSERT INTO batches (name, tier, seq, status, num_files, popularity_min,
+                                     popularity_max, released_at)
+                SELECT printf('%s__%04d', tier, seq), tier, seq, 'planned', count(*),
+                       min(popularity), max(popularity), NULL
+                FROM _files GROUP BY tier, seq ORDER BY tier, seq
+                """
+            )
+            con.execute("DELETE FROM plan_changes")
+            con.execute("INSERT INTO plan_changes SELECT * FROM _changes")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    return [
+        ("released batches and exclusions", frozen),
+        ("listens model and sizes", features),
+        ("tiers and ISRC dedup", dedup),
+        ("selection by listens per byte", select),
+        ("batches", batches),
+        ("status changes", changes),
+        ("writing track_files and batches", write),
+    ]
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
+) -> dict[str, Any]:
+    total = facts["total"]
+    covered = facts["base_listens"] + int(
+        _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
+    )
+    n_tracks = _one(con, "SELECT count(*) FROM _f")
+    tiers = _rows(
+        con,
+        """
+        SELECT tier,
+               count(*) FILTER (WHERE batch IS NOT NULL) AS files,
+               coalesce(sum(coalesce(size, est_bytes)) FILTER (WHERE batch IS NOT NULL), 0)::BIGINT AS bytes,
+               count(*) FILTER (WHERE status = 'dedup') AS dedup,
+               count(*) FILTER (WHERE status = 'excluded') AS excluded,
+               count(DISTINCT batch) AS batches
+        FROM track_files GROUP BY tier ORDER BY tier
+        """,
+    )
+    files = sum(t["files"] for t in tiers)
+    bytes_ = sum(t["bytes"] for t in tiers)
+    # On a first plan every row is new: counted, not listed (plan_changes stays empty).
+    source = (
+        "SELECT old_status, new_status FROM _changes"
+        if facts["n_old"]
+        else "SELECT 'unplanned' AS old_status, status AS new_status FROM track_files"
+    )
+    transitions = _rows(
+        con,
+        "SELECT old_status || '->' || new_status AS transition, count(*) AS tracks "
+        f"FROM ({source}) GROUP BY ALL ORDER BY transition",
+    )
+    sample = _rows(con, f"SELECT * FROM _changes ORDER BY track_id LIMIT {SAMPLE}")
+    excluded_released = _rows(
+        con,
+        "SELECT fr.track_id, fr.batch, x.reason FROM _frozen fr JOIN _excl x USING (track_id) "
+        "ORDER BY fr.batch, fr.track_id",
+    )
+    batches = _rows(
+        con,
+        "SELECT status, count(*) AS n FROM batches GROUP BY status ORDER BY status",
+    )
+    return {
+        "model": {
+            **model_kind(con),
+            "curve": {
+                "listens_at_zero": ps.listens_at_zero,
+                "log10_listens_at_one": ps.log10_listens_at_one,
+                "listens_slope": ps.listens_slope,
+            },
+        },
+        "mode": req.mode(),
+        "budget_bytes": req.budget_bytes,
+        "coverage_target": req.coverage,
+        "batch_size": ps.batch_size,
+        "catalogue": {"tracks": n_tracks, "listens": total},
+        "selected": {
+            "files": files,
+            "bytes": int(bytes_),
+            "listens": covered,
+            "coverage_pct": 100.0 * covered / total if total else 0.0,
+            "files_pct": 100.0 * files / n_tracks if n_tracks else 0.0,
+        },
+        "released_bytes": facts["base_bytes"],
+        "over_budget": req.mode() == "budget" and facts["base_bytes"] > int(req.budget_bytes),
+        "tiers": tiers,
+        "batches": {r["status"]: r["n"] for r in batches},
+        "new_exclusions": facts["new_exclusions"],
+        "excluded": facts["n_excluded"],
+        "excluded_released": excluded_released,
+        "untiered": _one(con, "SELECT count(*) FROM _f WHERE tier IS NULL"),
+        "below_secondary_cutoff": _one(
+            con, "SELECT count(*) FROM _f WHERE below_cut AND NOT frozen AND NOT excluded"
+        ),
+        "released_missing_from_catalogue": _one(
+            con, "SELECT count(*) FROM _frozen WHERE track_id NOT IN (SELECT track_id FROM _f)"
+        ),
+        "changes": {
+            "tracks": sum(t["tracks"] for t in transitions),
+            "by_transition": {t["transition"]: t["tracks"] for t in transitions},
+            "moved_batch": facts["moved"],
+            "sample": sample,
+            "table": "plan_changes",
+            "first_plan": not facts["n_old"],
+        },
+    }
+
+
+def run_plan(
+    archive: Archive, req: PlanRequest, *, show_progress: bool | None = None
+) -> dict[str, Any]:
+    """Plan the archive (track_files + batches) and return the summary `musark plan --json` prints."""
+    ps = plan_settings(archive.settings, batch_size=req.batch_size)
+    req.mode()  # validate before touching anything
+    if not archive.catalog_db.exists():
+        raise FileNotFoundError(
+            f"{archive.catalog_db}: no catalogue here; run `musark ingest` first"
+        )
+    facts: dict[str, Any] = {}
+    con = open_catalog(archive, ps)
+    try:
+        steps = _steps(ps, req, facts)
+        with progress(disable=None if show_progress is None else not show_progress) as prog:
+            task = prog.add_task("plan", total=len(steps))
+            for name, step in steps:
+                prog.update(task, description=f"plan: {name}")
+                step(con)
+                prog.advance(task)
+        return _summary(con, ps, req, facts)
+    finally:
+        con.close()
