@@ -205,6 +205,66 @@ def report(
 
 # ---------------------------------------------------------------- media
 
+
+@app.command()
+def process(
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of source files named <track_id>.<ext> (else track_audio paths)."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Parallel workers (0 = every core).")] = 0,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
+    ] = None,
+    batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Turn every planned track into its archived file (keep or Opus), tags, cover and patch."""
+    from musark.console import print_kv
+    from musark.media.process import process_archive
+
+    report = process_archive(
+        _archive(archive),
+        source_dir=source,
+        workers=workers or None,
+        executor=executor,
+        ray_address=ray_address,
+        batch=batch,
+    ).as_dict()
+    if json:
+        emit_json(report)
+    else:
+        print_kv("process", {k: v for k, v in report.items() if k != "failures"})
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def restore(
+    track_id: Annotated[str, typer.Argument(help="Track id of a keep-tier track.")],
+    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="Where to write the original.")],
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Rebuild the exact original file of a keep-tier track and check its SHA-256."""
+    from musark.console import console
+    from musark.media.restore import RestoreError, restore_track
+
+    try:
+        result = restore_track(_archive(archive), track_id, out_path)
+    except RestoreError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    if json:
+        emit_json(result)
+    else:
+        out.print(f"restored {result['track_id']} → {result['out']} (sha256 {result['sha256']})")
+
+
 # ---------------------------------------------------------------- release
 
 # ---------------------------------------------------------------- mirror

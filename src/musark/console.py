@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TaskProgressColumn,
     TextColumn,
@@ -25,14 +26,20 @@ console = Console(stderr=True)
 out = Console()
 
 
-def progress(*, transfer: bool = False, disable: bool | None = None) -> Progress:
-    """A progress bar (counts, rate, ETA); bytes/s when ``transfer``. Hidden when not a terminal."""
+def progress(
+    *, transfer: bool = False, disable: bool | None = None, extra: Sequence[ProgressColumn] = ()
+) -> Progress:
+    """A progress bar (counts, rate, ETA); bytes/s when ``transfer``. Hidden when not a terminal.
+
+    ``extra`` columns (e.g. files/s, failures) go between the counts and the times.
+    """
     columns: list[Any] = [
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
         MofNCompleteColumn() if not transfer else TransferSpeedColumn(),
+        *extra,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]

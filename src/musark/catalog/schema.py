@@ -127,7 +127,8 @@ TABLES: dict[str, str] = {
             size_original BIGINT,
             patch_size BIGINT,              -- bytes of the reconstruction patch (keep tier)
             processed_at TIMESTAMP,
-            error VARCHAR                   -- quarantine reason
+            error VARCHAR,                  -- quarantine reason
+            warning VARCHAR                 -- non-fatal note from process (e.g. cover skipped: why)
         )""",
 }
 

@@ -1,0 +1,177 @@
+"""The pure per-track function: one planned track in, its files written and its record out.
+
+It touches nothing but its own source file and its own output paths, so any executor (process
+pool, Ray task) can run it, any number of times: re-running it rewrites identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from musark.archive import Archive
+from musark.fsio import atomic_write_bytes
+from musark.media.cover import Cover, CoverError, load_cover_file, prepare_cover
+from musark.media.patch import make_patch
+from musark.media.probe import BadAudio, probe_audio
+from musark.media.tags import TrackTags, embedded_picture, write_tags
+from musark.media.transcode import to_opus
+
+_EXT_RE = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """Everything the per-track function needs (plain data: it travels to worker processes)."""
+
+    archive_root: str
+    track_id: str
+    batch: str
+    tier: str
+    action: str  # keep | opus
+    target_kbps: int | None
+    source: str | None  # absolute path of the source file, None when none was found
+    source_hint: str  # where musark looked, for the missing-source reason
+    expected_ms: int | None
+    tags: TrackTags
+    cover_path: str | None = None
+    cover_max_px: int = 1000
+    cover_max_bytes: int = 20_000_000
+    duration_tolerance: float = 0.25
+
+
+RECORD_FIELDS = (
+    "track_id",
+    "batch",
+    "status",
+    "codec",
+    "ext",
+    "size",
+    "duration_ms",
+    "bitrate_kbps",
+    "sample_rate",
+    "channels",
+    "sha256",
+    "sha256_original",
+    "size_original",
+    "patch_size",
+    "error",
+    "warning",
+)
+
+
+def _record(job: TrackJob, **values: Any) -> dict[str, Any]:
+    rec = dict.fromkeys(RECORD_FIELDS)
+    rec.update(track_id=job.track_id, batch=job.batch)
+    rec.update(values)
+    return rec
+
+
+@lru_cache(maxsize=64)
+def _cover_from_file(path: str, mtime_ns: int, max_px: int, max_bytes: int) -> Cover:
+    # An album's tracks share one image: prepare it once per worker (keyed by mtime for freshness).
+    return load_cover_file(path, max_px, max_bytes)
+
+
+def _choose_cover(job: TrackJob, source: bytes) -> tuple[Cover | None, str | None]:
+    """The catalogue's image, else a picture carried over from the source; plus a skip reason."""
+    reasons = []
+    if job.cover_path:
+        try:
+            mtime = os.stat(job.cover_path).st_mtime_ns
+            return _cover_from_file(
+                job.cover_path, mtime, job.cover_max_px, job.cover_max_bytes
+            ), None
+        except OSError as exc:
+            reasons.append(f"cover {job.cover_path}: cannot read ({exc.strerror})")
+        except CoverError as exc:
+            reasons.append(str(exc))
+    picture = embedded_picture(source)
+    if picture is not None:
+        try:
+            return prepare_cover(
+                picture, job.cover_max_px, job.cover_max_bytes, name="picture in source"
+            ), ("; ".join(reasons) or None)
+        except CoverError as exc:
+            reasons.append(str(exc))
+    return None, "; ".join(reasons) or None
+
+
+def _quarantine(job: TrackJob, archive: Archive, data: bytes, reason: str) -> dict[str, Any]:
+    ext = Path(job.source or "").suffix.lstrip(".").lower()
+    ext = ext if _EXT_RE.match(ext) else "bin"
+    atomic_write_bytes(archive.quarantine_dir / job.batch / f"{job.track_id}.{ext}", data)
+    return _record(
+        job,
+        status="quarantined",
+        error=reason,
+        sha256_original=hashlib.sha256(data).hexdigest(),
+        size_original=len(data),
+    )
+
+
+def process_track(job: TrackJob) -> dict[str, Any]:
+    """Probe, keep-or-transcode, tag, write and patch one track; return its catalogue record."""
+    archive = Archive(Path(job.archive_root))
+    if job.source is None:
+        return _record(job, status="quarantined", error=f"missing source: {job.source_hint}")
+    try:
+        data = Path(job.source).read_bytes()
+    except OSError as exc:
+        return _record(
+            job, status="quarantined", error=f"missing source: {job.source} ({exc.strerror})"
+        )
+    try:
+        probe = probe_audio(data, job.expected_ms, job.duration_tolerance)
+        if job.action == "keep" and probe.keep_ext is None:
+            raise BadAudio(
+                f"unsupported for the keep tier: {probe.codec} in {probe.container} "
+                "(musark keeps Ogg Vorbis/Opus/FLAC, FLAC, MP3 and MP4 AAC/ALAC as they are)"
+            )
+        cover, warning = _choose_cover(job, data)
+        if job.action == "keep":
+            ext = probe.keep_ext
+            archived = write_tags(data, ext, job.tags, cover)
+            values = dict(
+                codec=probe.codec,
+                duration_ms=probe.duration_ms,
+                bitrate_kbps=probe.bitrate_kbps,
+                sample_rate=probe.sample_rate,
+                channels=probe.channels,
+            )
+        else:
+            encoded = to_opus(data, job.target_kbps or 75, job.track_id)
+            ext = "opus"
+            archived = write_tags(encoded.data, ext, job.tags, cover)
+            values = dict(
+                codec="opus",
+                duration_ms=encoded.duration_ms,
+                bitrate_kbps=round(encoded.audio_bytes * 8 / max(encoded.duration_ms, 1)),
+                sample_rate=48000,
+                channels=encoded.channels,
+            )
+    except BadAudio as exc:
+        return _quarantine(job, archive, data, str(exc))
+    atomic_write_bytes(archive.track_path(job.batch, job.track_id, ext), archived)
+    patch_size = None
+    if job.action == "keep":
+        patch = make_patch(archived, data)
+        atomic_write_bytes(archive.patch_path(job.batch, job.track_id), patch)
+        patch_size = len(patch)
+    return _record(
+        job,
+        status="done",
+        ext=ext,
+        size=len(archived),
+        sha256=hashlib.sha256(archived).hexdigest(),
+        sha256_original=hashlib.sha256(data).hexdigest(),
+        size_original=len(data),
+        patch_size=patch_size,
+        warning=warning,
+        **values,
+    )

@@ -1,0 +1,85 @@
+"""Re-encode any decodable audio to Ogg Opus with libopus through PyAV, deterministically."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import av
+
+from musark.media.probe import BadAudio
+
+OPUS_RATE = 48000
+OPUS_FRAME = 960  # 20 ms, libopus' default frame
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An Ogg Opus file in memory and what it holds."""
+
+    data: bytes
+    duration_ms: int
+    audio_bytes: int
+    channels: int
+
+
+def ogg_serial(key: str) -> int:
+    """A stable Ogg stream serial number derived from ``key`` (ffmpeg would pick a random one)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x3FFFFFFF
+
+
+def to_opus(data: bytes, kbps: int, serial_key: str) -> Encoded:
+    """Decode ``data``, resample to 48 kHz (channels kept) and encode VBR Opus at ``kbps``."""
+    out = io.BytesIO()
+    samples = 0
+    audio_bytes = 0
+    try:
+        with av.open(io.BytesIO(data)) as src:
+            in_stream = src.streams.audio[0]
+            layout = in_stream.codec_context.layout
+            channels = layout.nb_channels
+            if channels > 2 and layout.name not in ("3.0", "quad", "5.0", "5.1", "6.1", "7.1"):
+                layout = av.AudioLayout(channels)
+            # bitexact + serial_offset: no random Ogg serial and no version strings, so the same
+            # input gives byte-identical output on every run and machine with the same libopus.
+            dst = av.open(
+                out,
+                "w",
+                format="ogg",
+                options={"fflags": "+bitexact", "serial_offset": str(ogg_serial(serial_key))},
+            )
+            with dst:
+                stream = dst.add_stream("libopus", rate=OPUS_RATE)
+                ctx = stream.codec_context
+                ctx.layout = layout
+                ctx.format = "flt"
+                ctx.bit_rate = kbps * 1000
+                ctx.options = {"vbr": "on", "application": "audio"}
+                ctx.flags |= av.codec.context.Flags.bitexact
+                resampler = av.AudioResampler(
+                    format="flt", layout=layout, rate=OPUS_RATE, frame_size=OPUS_FRAME
+                )
+
+                def encode(frame: av.AudioFrame | None) -> None:
+                    nonlocal audio_bytes
+                    for packet in stream.encode(frame):
+                        audio_bytes += packet.size
+                        dst.mux(packet)
+
+                for frame in src.decode(in_stream):
+                    frame.pts = None  # let the resampler count samples: input gaps never skew time
+                    for out_frame in resampler.resample(frame):
+                        samples += out_frame.samples
+                        encode(out_frame)
+                for out_frame in resampler.resample(None):
+                    samples += out_frame.samples
+                    encode(out_frame)
+                encode(None)
+    except av.FFmpegError as exc:
+        raise BadAudio(
+            f"corrupt: decoding failed while transcoding ({exc.strerror or exc})"
+        ) from exc
+    if samples == 0:
+        raise BadAudio("corrupt: no decodable audio")
+    return Encoded(out.getvalue(), round(samples * 1000 / OPUS_RATE), audio_bytes, channels)

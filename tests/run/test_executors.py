@@ -1,0 +1,41 @@
+"""Local process pool and Ray run the same per-track function and produce identical results."""
+
+from __future__ import annotations
+
+import pytest
+
+from musark.media.process import process_archive
+from musark.run.executors import LocalExecutor, make_executor
+from tests.run.helpers import make_workload, snapshot
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_local_executor_yields_every_result():
+    ex = LocalExecutor(2)
+    try:
+        assert sorted(ex.map_unordered(_square, range(20))) == [x * x for x in range(20)]
+    finally:
+        ex.close()
+
+
+def test_unknown_executor_is_refused():
+    with pytest.raises(ValueError, match="unknown executor"):
+        make_executor("slurm")
+
+
+def test_local_and_ray_executors_produce_identical_archives(tmp_path):
+    ray = pytest.importorskip("ray")
+    sources = tmp_path / "src"
+    local = make_workload(tmp_path / "local", sources)
+    process_archive(local, source_dir=sources, workers=2, show_progress=False)
+    on_ray = make_workload(tmp_path / "ray", sources)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        report = process_archive(on_ray, source_dir=sources, executor="ray", show_progress=False)
+    finally:
+        ray.shutdown()
+    assert report.executor == "ray" and report.done == 16
+    assert snapshot(on_ray) == snapshot(local)
