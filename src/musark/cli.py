@@ -267,6 +267,62 @@ def restore(
 
 # ---------------------------------------------------------------- release
 
+
+@app.command("release")
+def release_cmd(
+    archive: ArchiveOpt = None,
+    next_n: Annotated[
+        int | None,
+        typer.Option("--next", help="Release the next N unreleased batches ([release] next)."),
+    ] = None,
+    batch: Annotated[
+        list[str] | None, typer.Option("--batch", help="Release this batch (repeatable).")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="v1 (default), v2 or hybrid.")] = None,
+    piece_size: Annotated[
+        str | None, typer.Option("--piece-size", help="auto, or a power of two like 4MiB.")
+    ] = None,
+    tracker: Annotated[
+        list[str] | None, typer.Option("--tracker", help="Announce URL (repeatable).")
+    ] = None,
+    web_seed: Annotated[
+        list[str] | None, typer.Option("--web-seed", help="Web seed URL (repeatable).")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Freeze batches and publish them: BagIt bags, torrents, torrents.json, the metadata index."""
+    from musark.console import console, print_table
+    from musark.pack.release import ReleaseError, release
+
+    try:
+        result = release(
+            _archive(archive),
+            batches=batch or None,
+            next_n=next_n,
+            fmt=fmt,
+            piece_size=piece_size,
+            trackers=tracker or None,
+            web_seeds=web_seed or None,
+        )
+    except (ReleaseError, FileNotFoundError) as exc:
+        console.print(f"[red]release failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if json:
+        emit_json(result.as_dict())
+        return
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    print_table(
+        "torrents",
+        result.torrents,
+        ["name", "group", "num_files", "data_size", "torrent_size", "btih"],
+    )
+    out.print(
+        f"released {len(result.released)} batch(es), {len(result.unchanged)} unchanged; "
+        f"index {result.index}"
+    )
+
+
 # ---------------------------------------------------------------- mirror
 
 # ---------------------------------------------------------------- serve

@@ -91,6 +91,12 @@ format = "v1"
 piece_size = "auto"
 trackers = []
 web_seeds = []
+# `musark release` without --batch releases the next `next` unreleased, fully processed batches,
+# in this order: "popularity" (most popular first) or "name" (tier, then sequence number).
+next = 1
+order = "popularity"
+# Write a "creation date" into torrents (the batch's release time, so still deterministic).
+creation_date = false
 
 [serve]
 host = "127.0.0.1"

@@ -35,5 +35,5 @@ def test_open_index_decompresses_once_and_is_read_only(archive):
 
 
 def test_open_index_without_any_index_names_the_file(archive):
-    with pytest.raises(FileNotFoundError, match="musark_index.sqlite3.zst"):
+    with pytest.raises(FileNotFoundError, match=r"musark_index\.sqlite3\.zst"):
         open_index(archive)

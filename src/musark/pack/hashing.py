@@ -1,0 +1,182 @@
+"""Single-pass hashing: one sequential read per file feeds v1 piece SHA-1s (pieces span files),
+v2 per-file merkle trees and the file SHA-256, with one thread per core over the files."""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from hashlib import sha1, sha256
+
+from musark.pack.layout import BLOCK, Entry, Layout
+from musark.pack.merkle import file_tree
+
+READ_SIZE = 8 * 1024 * 1024
+
+
+@dataclass
+class Digests:
+    """Everything a torrent and a BagIt manifest need, from one pass over the bytes."""
+
+    pieces: bytes | None = None  # v1: concatenated SHA-1 of every piece
+    roots: dict[str, bytes] = field(default_factory=dict)  # v2: pieces root per path
+    layers: dict[str, bytes] = field(default_factory=dict)  # v2: piece layer per path
+    sha256: dict[str, str] = field(default_factory=dict)  # hex SHA-256 of files asked for
+
+
+class _Pieces:
+    """v1 piece digests; pieces that cross file boundaries are stitched from fragments."""
+
+    def __init__(self, total: int, piece_size: int) -> None:
+        self.total, self.size = total, piece_size
+        self.digests: list[bytes | None] = [None] * (-(-total // piece_size))
+        self._frags: dict[int, tuple[int, list[tuple[int, memoryview]]]] = {}
+        self._lock = threading.Lock()
+
+    def fragment(self, k: int, start: int, data: memoryview) -> None:
+        want = min(self.size, self.total - k * self.size)
+        with self._lock:
+            got, parts = self._frags.get(k, (0, []))
+            parts.append((start, data))
+            got += len(data)
+            if got < want:
+                self._frags[k] = (got, parts)
+                return
+            self._frags.pop(k, None)
+        h = sha1()
+        for _, d in sorted(parts, key=lambda p: p[0]):
+            h.update(d)
+        self.digests[k] = h.digest()
+
+    def joined(self) -> bytes:
+        missing = [k for k, d in enumerate(self.digests) if d is None]
+        if missing:
+            raise RuntimeError(f"internal error: {len(missing)} pieces never completed")
+        return b"".join(self.digests)  # type: ignore[arg-type]
+
+
+class _Run:
+    def __init__(
+        self,
+        layout: Layout,
+        sha256_paths: set[str],
+        advance: Callable[[int], None] | None,
+    ) -> None:
+        self.layout = layout
+        self.want_v1 = layout.fmt != "v2"
+        self.want_v2 = layout.fmt != "v1"
+        self.sha256_paths = sha256_paths
+        self.advance = advance
+        p = layout.piece_size
+        self.step = max(p, (READ_SIZE // p) * p)
+        self.pieces = _Pieces(layout.total, p) if self.want_v1 else None
+        self.out = Digests()
+        self._lock = threading.Lock()
+
+    def entry(self, i: int, view: memoryview) -> None:
+        """Feed every digest from ``view``, the whole content of entry ``i``."""
+        e: Entry = self.layout.entries[i]
+        off, n, p = self.layout.offsets[i], e.size, self.layout.piece_size
+        total = self.layout.total
+        h256 = sha256() if e.path in self.sha256_paths else None
+        v2 = self.want_v2 and not e.pad
+        leaves: list[bytes] = []
+        pos = 0
+        while pos < n:
+            g = off + pos
+            # the first step ends on a piece boundary, the others are whole pieces
+            want = min(n - pos, p - g % p if self.want_v1 and g % p else self.step)
+            mv = view[pos : pos + want]
+            if h256 is not None:
+                h256.update(mv)
+            if v2:
+                leaves.extend(sha256(mv[j : j + BLOCK]).digest() for j in range(0, want, BLOCK))
+            if self.pieces is not None:
+                j = 0
+                while j < want:
+                    gg = g + j
+                    k = gg // p
+                    start = k * p
+                    end = min(start + p, total)
+                    take = min(end - gg, want - j)
+                    if gg == start and take == end - start:
+                        self.pieces.digests[k] = sha1(mv[j : j + take]).digest()
+                    else:
+                        # a zero-copy slice: it keeps the file's mapping alive until the piece
+                        # spanning files is complete
+                        self.pieces.fragment(k, gg, mv[j : j + take])
+                    j += take
+            pos += want
+            if self.advance is not None and not e.pad:
+                self.advance(want)
+        with self._lock:
+            if h256 is not None:
+                self.out.sha256[e.path] = h256.hexdigest()
+            if v2 and n:
+                root, layer = file_tree(leaves, p)
+                self.out.roots[e.path] = root
+                if layer is not None:
+                    self.out.layers[e.path] = layer
+
+    def disk_entry(self, i: int) -> None:
+        """Hash file ``i`` from a read-only mapping of it (no copy), then its pad if any."""
+        e = self.layout.entries[i]
+        with open(e.source, "rb", buffering=0) as fh:  # type: ignore[arg-type]
+            size = os.fstat(fh.fileno()).st_size
+            if size != e.size:
+                raise ValueError(f"{e.source}: file is {size} bytes, expected {e.size}")
+            if size:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                with contextlib.suppress(AttributeError, OSError):
+                    mm.madvise(mmap.MADV_SEQUENTIAL)
+                self.entry(i, memoryview(mm))
+            else:
+                self.entry(i, memoryview(b""))
+        nxt = i + 1
+        if nxt < len(self.layout.entries) and self.layout.entries[nxt].pad:
+            self.entry(nxt, memoryview(bytes(self.layout.entries[nxt].size)))
+
+
+def hash_layout(
+    layout: Layout,
+    *,
+    contents: Mapping[str, bytes] | None = None,
+    late: Callable[[dict[str, str]], Mapping[str, bytes]] | None = None,
+    sha256_paths: set[str] | None = None,
+    workers: int | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> Digests:
+    """Hash every file of ``layout`` once; in-memory files come from ``contents`` or, once the
+    disk files' SHA-256s are known, from ``late(sha256s)`` (e.g. a BagIt manifest)."""
+    run = _Run(layout, set(sha256_paths or ()), advance)
+    contents = dict(contents or {})
+    disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        futures = [pool.submit(run.disk_entry, i) for i in disk]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    # pads are hashed by the thread of the file they follow
+    after_disk = {i + 1 for i in disk if i + 1 < len(layout.entries) and layout.entries[i + 1].pad}
+    pending = [i for i, e in enumerate(layout.entries) if e.source is None and i not in after_disk]
+    if late is not None and any(
+        layout.entries[i].path not in contents for i in pending if not layout.entries[i].pad
+    ):
+        contents.update(late(dict(run.out.sha256)))
+    for i in pending:
+        e = layout.entries[i]
+        data = bytes(e.size) if e.pad else contents.get(e.path)
+        if data is None or len(data) != e.size:
+            raise ValueError(f"{e.path}: in-memory content missing or not {e.size} bytes")
+        run.entry(i, memoryview(data))
+    if run.pieces is not None:
+        run.out.pieces = run.pieces.joined()
+    return run.out
