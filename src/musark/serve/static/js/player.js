@@ -14,7 +14,12 @@ export class Player extends EventTarget {
     this.shuffle = false; // when on, the queue is refilled from getRandomSongs as it runs out
     this.scrobbled = null;
     audio.addEventListener('ended', () => this.next());
-    audio.addEventListener('error', () => this.emit('error', { message: 'This track cannot be played.' }));
+    audio.addEventListener('error', () => {
+      if (!this.current) return;
+      this.emit('error', { message: `“${this.current.title}” cannot be played; skipping it.` });
+      // Moving on only ever goes forward in a finite queue, so a run of broken files ends.
+      setTimeout(() => this.next(), 800);
+    });
     for (const ev of ['play', 'pause', 'timeupdate', 'durationchange', 'loadedmetadata']) {
       audio.addEventListener(ev, () => this.emit('state'));
     }
@@ -87,9 +92,15 @@ export class Player extends EventTarget {
     return -1;
   }
 
+  /** Play queue entry `i`; an index outside the queue means there is nothing to play: stop. */
   jump(i) {
     if (i < 0 || i >= this.queue.length) {
+      this.index = -1;
+      this.audio.pause();
+      this.audio.removeAttribute('src');
       this.emit('queue');
+      this.emit('track');
+      this.emit('state');
       return;
     }
     this.index = i;
