@@ -31,6 +31,7 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 bench: install
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
