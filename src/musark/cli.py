@@ -588,6 +588,40 @@ def user_apikey(name: str, archive: ArchiveOpt = None, json: JsonOpt = False) ->
 # ---------------------------------------------------------------- demo
 
 
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to build the demo archive.")] = Path(
+        "demo-archive"
+    ),
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after building and verifying.")
+    ] = False,
+    tracks: Annotated[int, typer.Option(help="Tracks in the synthetic catalogue.")] = 200_000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 4533,
+    json: JsonOpt = False,
+) -> None:
+    """Build a sample archive end to end from generated CC0 inputs, verify it, and serve it."""
+    from musark.demo import DemoOptions, ensure_demo_user, print_summary, run_demo
+
+    summary = run_demo(directory, DemoOptions(tracks=tracks))
+    arc = resolve_archive(directory)
+    if json:
+        emit_json(summary)
+    else:
+        print_summary(summary)
+    if no_serve:
+        return
+    from musark.serve.server import run_server
+
+    user, password = ensure_demo_user(arc)
+    out.print(
+        f"\nserving {arc.root} on http://{host}:{port}/  —  user [bold]{user}[/], "
+        f"password [bold]{password}[/]  (Ctrl-C to stop)"
+    )
+    run_server(arc, host=host, port=port)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
