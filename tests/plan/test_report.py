@@ -53,6 +53,10 @@ def test_report_numbers_match_the_plan(cat_archive, cli, tmp_path):
     isrc_tracks = sum(r["tracks"] for r in n["tracks_per_isrc"])
     assert isrc_tracks + n["catalogue"]["tracks_without_isrc"] == 20000
     assert n["tracks_per_isrc"][0]["tracks_per_isrc"] == 1
+    # same plan, same report: byte for byte
+    first = {f.name: f.read_bytes() for f in (tmp_path / "r").iterdir()}
+    cli("report", "--archive", cat_archive.root, "--out", tmp_path / "r")
+    assert {f.name: f.read_bytes() for f in (tmp_path / "r").iterdir()} == first
 
 
 def test_plan_json_shape(cat_archive, cli):
