@@ -33,11 +33,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 
 def _downsampled(cumulative_sql: str, n_sql: str) -> str:
-    """Keep ~CURVE_POINTS evenly spaced rows (and the last) of a numbered cumulative query."""
+    """Keep ~CURVE_POINTS evenly spaced rows, ~30 per e-fold (for log axes) and the ends."""
     return f"""
         WITH c AS ({cumulative_sql}), n AS ({n_sql})
         SELECT c.* EXCLUDE (rn) FROM c, n
         WHERE rn % greatest(1, n.n // {CURVE_POINTS}) = 0 OR rn = n.n OR rn = 1
+           OR (rn > 1 AND floor(ln(rn) * 30) <> floor(ln(rn - 1) * 30))
         ORDER BY rn
     """
 
@@ -87,10 +88,10 @@ def report_numbers(con: duckdb.DuckDBPyConnection, archive: Archive) -> dict[str
     shape = con.execute(
         f"""
         WITH r AS (SELECT listens, row_number() OVER (ORDER BY listens DESC, track_id) AS rn FROM _rf)
-        SELECT 100.0 * sum(listens) FILTER (WHERE rn <= {k}) / {total!r},
+        SELECT coalesce(100.0 * sum(listens) FILTER (WHERE rn <= {k}) / {total!r}, 0),
                100.0 * count(*) FILTER (WHERE listens < 1000) / greatest(count(*), 1),
-               sum(listens) FILTER (WHERE rn <= 3),
-               100.0 * sum(listens) FILTER (WHERE rn <= 3) / {total!r}
+               coalesce(sum(listens) FILTER (WHERE rn <= 3), 0),
+               coalesce(100.0 * sum(listens) FILTER (WHERE rn <= 3) / {total!r}, 0)
         FROM r
         """
     ).fetchall()[0]
