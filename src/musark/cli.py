@@ -591,6 +591,31 @@ def user_apikey(name: str, archive: ArchiveOpt = None, json: JsonOpt = False) ->
 # ---------------------------------------------------------------- demo
 
 
+@synth_app.command("audio")
+def synth_audio_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for <track_id>.ogg source files.")],
+    batch: Annotated[
+        list[str], typer.Option("--batch", "-b", help="Planned batch to generate sources for.")
+    ],
+    corrupt: Annotated[int, typer.Option(help="Damage this many files on purpose.")] = 0,
+    archive: ArchiveOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Generate CC0 Vorbis originals for the planned tracks of batches (for demos and tests)."""
+    from musark.demo import synth_sources
+
+    try:
+        result = synth_sources(_archive(archive), out_dir, batch, corrupt=corrupt)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if json:
+        emit_json(result)
+    else:
+        out.print(
+            f"{result['generated']} sources generated, {result['reused']} already there, in {out_dir}"
+        )
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where to build the demo archive.")] = Path(

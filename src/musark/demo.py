@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,17 +14,15 @@ import mutagen
 
 from musark.archive import Archive, init_archive
 from musark.config import DEFAULT_TOML
-from musark.fsio import atomic_path, atomic_write_text
-from musark.media.synth import write_audio
+from musark.fsio import atomic_path, atomic_write_bytes, atomic_write_text
+from musark.media.synth import trim_audio, write_audio
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-listener"
-# Generated originals are bucketed by duration: the media stage accepts a source whose
-# duration is within [media] duration_tolerance (25 %) of the catalogue's, so one base file
-# per ±15 % bucket stands in for every track of that length and keeps generation cheap.
-BUCKET_RATIO = 1.3
-# 22.05 kHz (stereo: the native Vorbis encoder takes nothing else) keeps generating minutes of Vorbis fast on two cores; the pipeline treats
-# these originals exactly like any other Vorbis file.
+# One long generated original is encoded per demo; every track's source is its first
+# duration_ms cut out by remuxing packets, which costs nothing next to encoding minutes of audio.
+# 22.05 kHz stereo (the native Vorbis encoder takes nothing but stereo) keeps that one encode
+# quick on two cores; the pipeline treats these originals like any other Vorbis file.
 BASE_RATE = 22050
 BASE_CHANNELS = 2
 # How many sources of the first batch are damaged on purpose, to show quarantine at work.
@@ -36,7 +34,7 @@ class DemoOptions:
     """What `musark demo` builds."""
 
     tracks: int = 200_000
-    batch_size: int = 20
+    batch_size: int = 16
     budget: str = "400GB"
     bad_rate: float = 0.002
     seed: int = 7
@@ -85,39 +83,29 @@ def _planned_sources(archive: Archive, batches: list[str]) -> list[dict[str, Any
     return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
-def _bucket(seconds: float) -> int:
-    """Representative duration (s) of the ±15 % bucket that holds ``seconds``."""
-    import math
-
-    k = round(math.log(max(seconds, 5.0)) / math.log(BUCKET_RATIO))
-    return max(5, round(BUCKET_RATIO**k))
-
-
 def generate_sources(root: Path, tracks: list[dict[str, Any]], corrupt: int = CORRUPT) -> dict:
     """Write one tagged Vorbis original per track under ``root`` (a few damaged on purpose)."""
-    base_dir = root / ".base"
-    made = reused = 0
-    bases: dict[int, Path] = {}
-    for t in tracks:
-        b = _bucket((t["duration_ms"] or 180_000) / 1000)
-        if b not in bases:
-            bases[b] = base_dir / f"base-{b}s.ogg"
-            if not bases[b].exists():
-                write_audio(bases[b], b, sample_rate=BASE_RATE, channels=BASE_CHANNELS, seed=b)
+    longest = max(((t["duration_ms"] or 0) / 1000 for t in tracks), default=0.0)
+    minutes = max(1, math.ceil(longest / 60))
+    base = root / ".base" / f"base-{minutes}min.ogg"
+    if not base.exists():
+        write_audio(base, minutes * 60, sample_rate=BASE_RATE, channels=BASE_CHANNELS, seed=minutes)
     damaged = {t["track_id"] for t in tracks[:corrupt]}
+    made = reused = 0
     for t in tracks:
         dest = root / f"{t['track_id']}.ogg"
         if dest.exists():
             reused += 1
             continue
-        base = bases[_bucket((t["duration_ms"] or 180_000) / 1000)]
-        with atomic_path(dest) as tmp:
-            if t["track_id"] in damaged:
-                # A truncated download and a file of junk: both must land in quarantine.
-                data = base.read_bytes()
-                tmp.write_bytes(data[: len(data) // 50] if t["seq"] % 2 else b"\x00junk" * 900)
-            else:
-                shutil.copyfile(base, tmp)
+        if t["track_id"] in damaged:
+            # A truncated download and a file of junk: both must land in quarantine.
+            data = base.read_bytes()
+            atomic_write_bytes(
+                dest, data[: len(data) // 500] if t["seq"] % 2 else b"\x00junk" * 900
+            )
+        else:
+            with atomic_path(dest) as tmp:
+                trim_audio(base, tmp, max(1.0, (t["duration_ms"] or 1000) / 1000))
                 tags = mutagen.File(tmp)
                 tags["TITLE"] = t["title"]
                 tags["ARTIST"] = t["artist"]
@@ -128,9 +116,19 @@ def generate_sources(root: Path, tracks: list[dict[str, Any]], corrupt: int = CO
     return {
         "generated": made,
         "reused": reused,
-        "base_files": len(bases),
+        "base_seconds": minutes * 60,
         "damaged": sorted(damaged),
     }
+
+
+def synth_sources(
+    archive: Archive, out_dir: Path, batches: list[str], corrupt: int = 0
+) -> dict[str, Any]:
+    """Generate a CC0 Vorbis original for every track planned into ``batches``."""
+    tracks = _planned_sources(archive, batches)
+    if not tracks:
+        raise ValueError(f"no planned tracks in batches {', '.join(batches) or '(none given)'}")
+    return {"batches": batches, "tracks": len(tracks), **generate_sources(out_dir, tracks, corrupt)}
 
 
 def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
@@ -176,6 +174,9 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
 
     con = duckdb.connect(str(arc.catalog_db), read_only=True)
     try:
+        batch_counts = dict(
+            con.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall()
+        )
         first = dict(
             con.execute(
                 "SELECT tier, min(name) FROM batches WHERE seq = 1 GROUP BY tier ORDER BY tier"
@@ -186,8 +187,8 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
     chosen = sorted(first.values())  # first batch of every tier: one kept, one re-encoded
 
     t = time.monotonic()
-    sources = generate_sources(inputs / "audio", _planned_sources(arc, chosen))
-    _step(steps, "generate audio", t, **{k: v for k, v in sources.items() if k != "damaged"})
+    sources = synth_sources(arc, inputs / "audio", chosen, corrupt=CORRUPT)
+    _step(steps, "generate audio", t, generated=sources["generated"], reused=sources["reused"])
 
     t = time.monotonic()
     processed = {}
@@ -206,6 +207,7 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
 
     stats = catalog_stats(arc)
     summary = _summary(arc, plan, processed, ver, stats)
+    summary["batches"] = batch_counts
     summary["steps"] = steps
     summary["archive"] = str(arc.root)
     return summary
@@ -279,6 +281,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             "catalogue tracks": summary["tracks"],
             "rejected rows": summary["rejects"],
             "planned files": summary["planned_files"],
+            "batches": ", ".join(f"{v} {k}" for k, v in sorted(summary["batches"].items())),
             "planned bytes": summary["planned_bytes"],
             "coverage of listens": f"{summary['coverage_pct']} %",
             "archived files": summary["files"],

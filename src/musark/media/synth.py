@@ -83,3 +83,20 @@ def write_audio(
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def trim_audio(src: Path | str, dest: Path | str, seconds: float) -> Path:
+    """Copy the first ``seconds`` of ``src`` to ``dest`` by remuxing packets (no re-encode)."""
+    dest = Path(dest)
+    with av.open(str(src)) as inp:
+        stream = inp.streams.audio[0]
+        with atomic_path(dest) as tmp, av.open(str(tmp), "w", format=inp.format.name) as out:
+            ostream = out.add_stream_from_template(stream)
+            for packet in inp.demux(stream):
+                if packet.dts is None:
+                    continue  # the demuxer's final flush packet
+                if packet.pts is not None and packet.pts * packet.time_base >= seconds:
+                    break
+                packet.stream = ostream
+                out.mux(packet)
+    return dest
