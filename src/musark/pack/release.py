@@ -114,18 +114,25 @@ def batch_files(archive: Archive, con: duckdb.DuckDBPyConnection, batch: str) ->
     ).fetchall()
     if not rows:
         raise ReleaseError(f"batch {batch}: no files with status 'done' to release")
+    # plain strings: pathlib costs more than the hashing of a small file at 60,000 files
+    data_dir = str(archive.batch_data_dir(batch))
+    patch_dir = str(archive.patches_dir / batch)
+    for tid, ext, *_ in rows:
+        check_id(tid, "track id")
+        if not ext or not ext.isalnum():
+            raise ReleaseError(f"batch {batch}: track {tid} has no valid file extension ({ext!r})")
     data = [
-        Entry(f"data/{tid}.{ext}", size, archive.track_path(batch, tid, ext))
+        Entry(f"data/{tid}.{ext}", size, os.path.join(data_dir, f"{tid}.{ext}"))
         for tid, ext, size, *_ in rows
     ]
     patches = [
-        Entry(f"{tid}.zstdpatch", psize, archive.patch_path(batch, tid))
+        Entry(f"{tid}.zstdpatch", psize, os.path.join(patch_dir, f"{tid}.zstdpatch"))
         for tid, _, _, _, psize in rows
         if psize is not None
     ]
     for e in data + patches:
         try:
-            size = e.source.stat().st_size  # type: ignore[union-attr]
+            size = os.stat(e.source).st_size  # type: ignore[arg-type]
         except FileNotFoundError:
             raise ReleaseError(f"batch {batch}: {e.source} is missing") from None
         if size != e.size:
@@ -200,10 +207,11 @@ def _publish(built: Built, torrent: Path, frozen: bool, what: str) -> bool:
     return True
 
 
-def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen: bool) -> None:
+def _release_batch(
+    ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, files_: _BatchFiles, frozen: bool
+) -> None:
     name, tier, pop_min, pop_max, released_at = row
     arc = ctx.archive
-    files_ = batch_files(arc, con, name)
     rows, data = files_.rows, files_.data
     recorded = {f"data/{tid}.{ext}": sha for tid, ext, _, sha, _ in rows if sha}
     head = {
@@ -382,8 +390,8 @@ def release(
             if r[0] not in listed and r[0] not in names
         ]
         names = unfinished + names
-        for n in names:  # every file is where the catalogue says before anything is frozen
-            batch_files(archive, con, n)
+        # every file is where the catalogue says before anything is frozen
+        checked = {n: batch_files(archive, con, n) for n in names}
         frozen = {
             r[0]
             for r in con.execute(
@@ -433,7 +441,7 @@ def release(
             )
             for n in names:
                 remove_stale_temps(archive.batch_dir(n))
-                _release_batch(ctx, con, rows[n], n in frozen)
+                _release_batch(ctx, con, rows[n], checked[n], n in frozen)
         entries = torrents_json.merge(torrents_json.load(archive.torrents_json), result.torrents)
         released_at = con.execute(
             "SELECT max(released_at) FROM batches WHERE status = 'released'"
