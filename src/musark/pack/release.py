@@ -24,6 +24,15 @@ from musark.pack.layout import FORMATS, Entry, path_key
 from musark.pack.piece_size import parse_piece_size
 from musark.pack.torrent import Options
 
+# Release's own catalogue table: every released file's index in its torrent, so the index writer
+# never re-reads 60,000-file torrents (the torrent stays the source; this is a cache of it).
+RELEASE_FILES_DDL = """
+    CREATE TABLE IF NOT EXISTS release_files (
+        batch VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,          -- inside the torrent, e.g. 'data/<track_id>.<ext>'
+        file_index BIGINT NOT NULL      -- BEP 53 so= index (pad files counted)
+    )"""
+
 
 class ReleaseError(ValueError):
     """A release that cannot go ahead; the message names the batch or file and the reason."""
@@ -260,6 +269,7 @@ def _release_batch(
     for p, b in {**head, **late(built.digests.sha256)}.items():
         write_if_changed(arc.batch_dir(name) / p, b)
     _record_sha256(con, built.digests.sha256, name)
+    _record_file_index(con, name, built.layout.file_indices())
 
     def listed(b: Built, entry: str, group: str, display: str, path: Path, opts: Options) -> None:
         ctx.result.torrents.append(
@@ -314,6 +324,19 @@ def _record_sha256(con: duckdb.DuckDBPyConnection, sha: dict[str, str], batch: s
         "AND track_files.sha256 IS NULL",
         [batch],
     )
+
+
+def _record_file_index(con: duckdb.DuckDBPyConnection, batch: str, indices: dict[str, int]) -> None:
+    """Replace ``batch``'s rows of release_files (one vectorised insert)."""
+    rows = pa.table(  # noqa: F841
+        {
+            "batch": pa.array([batch] * len(indices), pa.string()),
+            "path": pa.array(list(indices), pa.string()),
+            "file_index": pa.array(list(indices.values()), pa.int64()),
+        }
+    )
+    con.execute("DELETE FROM release_files WHERE batch = ?", [batch])
+    con.execute("INSERT INTO release_files SELECT batch, path, file_index FROM rows")
 
 
 def _metadata_torrent(
@@ -371,6 +394,7 @@ def release(
     result = ReleaseResult()
     remove_stale_temps(archive.release_dir)
     con = connect(archive.catalog_db)
+    con.execute(RELEASE_FILES_DDL)
     try:
         names = select_batches(
             con,
