@@ -80,7 +80,8 @@ def select_batches(
     """The batches to release: ``names`` as given, else the next ``next_n`` ready unreleased ones."""
     pending = dict(
         con.execute(
-            "SELECT batch, count(*) FROM track_files WHERE status = 'planned' AND batch IS NOT NULL "
+            "SELECT batch, count(*) FROM track_files WHERE status IN ('planned', 'failed') "
+            "AND batch IS NOT NULL "
             "GROUP BY batch"
         ).fetchall()
     )
@@ -92,7 +93,8 @@ def select_batches(
                 raise ReleaseError(f"batch {n!r}: no such batch in the catalogue")
             if pending.get(n):
                 raise ReleaseError(
-                    f"batch {n!r}: {pending[n]} files are not processed yet; run `musark process`"
+                    f"batch {n!r}: {pending[n]} files are not processed yet (planned or failed); "
+                    "run `musark process`"
                 )
         return list(dict.fromkeys(names))
     orders = {
