@@ -9,7 +9,6 @@ import warnings
 import libtorrent as lt
 import pytest
 
-from musark.pack import hashing
 from musark.pack.bencode import bencode, count_tokens
 from musark.pack.build import build_torrent, layout_of_torrent
 from musark.pack.hashing import hash_layout
@@ -132,15 +131,3 @@ def test_magnet_link_carries_xt_dn_tr_ws():
         "&tr=http%3A%2F%2F127.0.0.1%3A1%2Fa&ws=http%3A%2F%2Fh%2Fx%20y"
     )
     assert lt.parse_magnet_uri(link).name == "keep__0001"
-
-
-@pytest.mark.parametrize("fmt", ["v2", "hybrid"])
-def test_worker_processes_give_the_same_digests_as_threads(folder, fmt, monkeypatch):
-    layout = make_layout(_entries(folder), fmt, 16384)
-    want = {e.path for e in layout.files}
-    threads = hash_layout(layout, workers=2, sha256_paths=want)
-    monkeypatch.setattr(hashing, "PROCESS_MIN_BYTES", 0)  # big v2 jobs hash in processes
-    seen: list[int] = []
-    processes = hash_layout(layout, workers=2, sha256_paths=want, advance=seen.append)
-    assert processes == threads
-    assert sum(seen) == sum(SIZES) + len(b"BagIt-Version: 1.0\n")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha1, sha256
 
@@ -42,8 +41,7 @@ class _Pieces:
 
     def __init__(self, total: int, piece_size: int) -> None:
         self.total, self.size = total, piece_size
-        self.count = -(-total // piece_size)
-        self.digests: dict[int, bytes] = {}
+        self.digests: list[bytes | None] = [None] * (-(-total // piece_size))
         self._frags: dict[int, tuple[int, list[tuple[int, memoryview]]]] = {}
         self._lock = threading.Lock()
 
@@ -63,10 +61,10 @@ class _Pieces:
         self.digests[k] = h.digest()
 
     def joined(self) -> bytes:
-        if len(self.digests) != self.count:
-            missing = self.count - len(self.digests)
-            raise RuntimeError(f"internal error: {missing} pieces never completed")
-        return b"".join(self.digests[k] for k in range(self.count))
+        missing = [k for k, d in enumerate(self.digests) if d is None]
+        if missing:
+            raise RuntimeError(f"internal error: {len(missing)} pieces never completed")
+        return b"".join(self.digests)  # type: ignore[arg-type]
 
 
 class _Run:
@@ -175,56 +173,6 @@ def _groups(layout: Layout, disk: list[int], workers: int) -> list[list[int]]:
     return groups
 
 
-# v2 hashes every 16 KiB block with its own call; threads would hand the GIL back and forth
-# ~60,000 times a second, so big v2/hybrid jobs use processes. Their files are piece-aligned
-# (pads), so no piece spans two processes' files.
-PROCESS_MIN_BYTES = 256 << 20
-
-
-def _hash_group_in_process(
-    fmt: str, piece_size: int, total: int, items: list[tuple[Entry, int]], sha256_paths: set[str]
-) -> tuple[Digests, dict[int, bytes]]:
-    """Hash files (each followed by its pad, if any) in a worker process."""
-    sub = Layout(fmt, piece_size, [e for e, _ in items], [off for _, off in items], total)
-    run = _Run(sub, sha256_paths, None)
-    for j, e in enumerate(sub.entries):
-        if e.source is not None:
-            run.disk_entry(j)
-    if run.pieces is not None and run.pieces._frags:
-        raise RuntimeError("internal error: a piece spans files of two workers")
-    return run.out, run.pieces.digests if run.pieces is not None else {}
-
-
-def _hash_in_processes(
-    run: _Run, groups: list[list[int]], workers: int, advance: Callable[[int], None] | None
-) -> None:
-    layout = run.layout
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {}
-        for g in groups:
-            idx = [j for i in g for j in (i, i + 1) if j == i or _is_pad(layout, j)]
-            items = [(layout.entries[j], layout.offsets[j]) for j in idx]
-            wanted = {layout.entries[i].path for i in g} & run.sha256_paths
-            fut = pool.submit(
-                _hash_group_in_process, layout.fmt, layout.piece_size, layout.total, items, wanted
-            )
-            futures[fut] = sum(layout.entries[i].size for i in g)
-        for fut in as_completed(futures):
-            out, pieces = fut.result()
-            run.out.sha256.update(out.sha256)
-            run.out.roots.update(out.roots)
-            run.out.layers.update(out.layers)
-            if run.pieces is not None:
-                run.pieces.digests.update(pieces)
-            if advance is not None:
-                advance(futures[fut])
-
-
-def _is_pad(layout: Layout, j: int) -> bool:
-    return j < len(layout.entries) and layout.entries[j].pad
-
-
 def hash_layout(
     layout: Layout,
     *,
@@ -240,22 +188,17 @@ def hash_layout(
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
     workers = workers or usable_cores()
-    groups = _groups(layout, disk, workers)
-    disk_bytes = sum(layout.entries[i].size for i in disk)
-    if layout.fmt != "v1" and workers > 1 and disk_bytes >= PROCESS_MIN_BYTES:
-        _hash_in_processes(run, groups, workers, advance)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run.disk_entries, g) for g in groups]
-            try:
-                for f in futures:
-                    f.result()
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run.disk_entries, g) for g in _groups(layout, disk, workers)]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
     # pads are hashed by the thread of the file they follow
-    after_disk = {i + 1 for i in disk if _is_pad(layout, i + 1)}
+    after_disk = {i + 1 for i in disk if i + 1 < len(layout.entries) and layout.entries[i + 1].pad}
     pending = [i for i, e in enumerate(layout.entries) if e.source is None and i not in after_disk]
     if late is not None and any(
         layout.entries[i].path not in contents for i in pending if not layout.entries[i].pad
