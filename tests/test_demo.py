@@ -70,7 +70,8 @@ def test_demo_summary_shows_the_whole_pipeline(built):
     tiers = {t["tier"]: t for t in s["tiers"]}
     assert set(tiers) == {"keep", "opus75"} and all(t["files"] > 0 for t in tiers.values())
     assert len(s["quarantined"]) == 2 and all(q["reason"] for q in s["quarantined"])
-    assert s["verify"]["ok"] is True and s["verify"]["corrupt"] == 0
+    assert s["verify"]["passed"] is True and s["verify"]["corrupt"] == 0
+    assert s["verify"]["ok"] == s["files"] > 0
     names = {t["name"] for t in s["torrents"]}
     assert {"keep__0001", "opus75__0001", "index"} <= names
     assert all(len(t["btih"]) == 40 for t in s["torrents"])
@@ -144,7 +145,9 @@ def test_demo_serves_the_archive_to_a_subsonic_client(built, clone):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"demo server did not come up:\n{server.stdout.read()}")
+                    raise AssertionError(
+                        f"demo server did not come up:\n{server.stdout.read()}"
+                    ) from None
                 time.sleep(1)
         found = conn.search3("a", artistCount=1, albumCount=1, songCount=5)
         assert found["searchResult3"].get("song")

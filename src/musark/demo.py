@@ -245,7 +245,7 @@ def _summary(
         "tiers": tiers,
         "processed": processed,
         "quarantined": [{"track_id": t, "reason": r} for t, r in quarantined],
-        "verify": {**ver.totals(), "ok": ver.ok},
+        "verify": {**ver.totals(), "passed": ver.ok},
         "torrents": [
             {
                 "name": e["name"],
