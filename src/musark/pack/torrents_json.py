@@ -86,7 +86,11 @@ def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str
         if name in fresh and fresh[name] != btih:
             e["obsolete"] = True
     for e in new:
-        by_key[(e["name"], e["btih"])] = e
+        key = (e["name"], e["btih"])
+        if key in by_key:
+            # An operator's embargo (a takedown in progress) outlives a rebuild of the same torrent.
+            e = {**e, "embargo": by_key[key].get("embargo", False)}
+        by_key[key] = e
     order = {g: i for i, g in enumerate(GROUPS)}
     return sorted(
         by_key.values(),
