@@ -10,11 +10,12 @@ log2(2 + popularity) (tantivy's weight_by_field), so well-known items come first
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import tantivy
@@ -34,6 +35,12 @@ MAX_HITS = 2000
 # Every word's prefixes of 2..PREFIX_MAX characters are indexed as terms of their own, so a
 # half-typed word is one term lookup instead of a union over every word it starts.
 PREFIX_MIN, PREFIX_MAX = 2, 12
+# A one-word query of 2-3 characters can match a third of a million songs, and scoring them all
+# takes tens of milliseconds. The top HOT_K answers of every such prefix that matches at least
+# HOT_MIN documents of a kind are computed once at build time (by the same query) and kept in
+# hot_prefixes.json next to the index.
+HOT_MAX_LEN, HOT_MIN, HOT_K = 3, 5000, 100
+HOT_FILE = "hot_prefixes.json"
 
 
 def space_cjk(text: str) -> str:
@@ -62,12 +69,12 @@ def _schema() -> tantivy.Schema:
     return b.build()
 
 
-def prefixes(tokens: list[str]) -> str:
-    """The PREFIX_MIN..PREFIX_MAX-character prefixes of analysed tokens, space-separated."""
+def prefixes(tokens: list[str]) -> set[str]:
+    """The PREFIX_MIN..PREFIX_MAX-character prefixes of analysed tokens."""
     out: set[str] = set()
     for tok in tokens:
         out.update(tok[:k] for k in range(PREFIX_MIN, min(len(tok), PREFIX_MAX) + 1))
-    return " ".join(out)
+    return out
 
 
 def search_dir(archive: Archive) -> Path:
@@ -90,7 +97,13 @@ def _docs(lib: sqlite3.Connection) -> Iterator[tuple[str, str, str, str, float]]
     )
 
 
-def build_search(archive: Archive, library_db: Path, *, show_progress: bool | None = None) -> int:
+def build_search(
+    archive: Archive,
+    library_db: Path,
+    *,
+    show_progress: bool | None = None,
+    hot_min: int = HOT_MIN,
+) -> int:
     """Rebuild the tantivy index from library.sqlite3 with one bulk writer; return documents."""
     final = search_dir(archive)
     tmp = final.with_name(final.name + ".building")
@@ -103,14 +116,18 @@ def build_search(archive: Archive, library_db: Path, *, show_progress: bool | No
         lib.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("artist", "album", "song")
     )
     n = 0
+    short: Counter[tuple[str, str]] = Counter()
     analyse = analyzer().analyze
     writer = index.writer(WRITER_HEAP, WRITER_THREADS)
     with progress(disable=show_progress is False if show_progress is not None else None) as bar:
         task = bar.add_task("search index", total=total)
         for kind, ident, name, ctx, pop in _docs(lib):
             pfx = prefixes(analyse(f"{name} {ctx}"))
+            short.update((kind, p) for p in pfx if len(p) <= HOT_MAX_LEN)
             writer.add_document(
-                tantivy.Document(kind=kind, id=ident, name=name, ctx=ctx, pfx=pfx, pop=pop)
+                tantivy.Document(
+                    kind=kind, id=ident, name=name, ctx=ctx, pfx=" ".join(pfx), pop=pop
+                )
             )
             n += 1
             if n % 10000 == 0:
@@ -119,6 +136,12 @@ def build_search(archive: Archive, library_db: Path, *, show_progress: bool | No
     writer.commit()
     writer.wait_merging_threads()
     lib.close()
+    hot = [key for key, count in short.items() if count >= hot_min]
+    searcher = Searcher(archive, folder=tmp, hot=False)
+    answers: dict[str, dict[str, list[str]]] = {}
+    for kind, prefix in sorted(hot):
+        answers.setdefault(kind, {})[prefix] = searcher.search(kind, prefix, HOT_K, 0)
+    (tmp / HOT_FILE).write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
     old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
@@ -128,22 +151,18 @@ def build_search(archive: Archive, library_db: Path, *, show_progress: bool | No
     return n
 
 
-@dataclass
-class SearchPage:
-    """One page of ids for one kind, and how many matched in all (up to MAX_HITS)."""
-
-    ids: list[str]
-    total: int
-
-
 class Searcher:
     """Answers text queries against the tantivy index."""
 
-    def __init__(self, archive: Archive) -> None:
-        self.index = tantivy.Index.open(str(search_dir(archive)))
+    def __init__(self, archive: Archive, *, folder: Path | None = None, hot: bool = True) -> None:
+        folder = folder or search_dir(archive)
+        self.index = tantivy.Index.open(str(folder))
         self.index.register_tokenizer(TOKENIZER, analyzer())
         self.schema = self.index.schema
         self._analyzer = analyzer()
+        self.hot: dict[str, dict[str, list[str]]] = {}
+        if hot and (folder / HOT_FILE).exists():
+            self.hot = json.loads((folder / HOT_FILE).read_text(encoding="utf-8"))
 
     def tokens(self, text: str) -> list[str]:
         """The query's terms as the index saw the names."""
@@ -172,14 +191,18 @@ class Searcher:
             [(tantivy.Occur.Must, must), (tantivy.Occur.Should, self._exact(token))]
         )
 
-    def search(self, kind: str, text: str, count: int, offset: int) -> SearchPage:
+    def search(self, kind: str, text: str, count: int, offset: int) -> list[str]:
         """Ids of ``kind`` (artist, album, song) matching every term of ``text``, best first.
 
         The last term also matches as a prefix, so results appear while the user types.
         """
         tokens = self.tokens(text)
         if not tokens or count <= 0 or offset >= MAX_HITS:
-            return SearchPage([], 0)
+            return []
+        if len(tokens) == 1 and offset + count <= HOT_K:
+            cached = self.hot.get(kind, {}).get(tokens[0])
+            if cached is not None:
+                return cached[offset : offset + count]
         clauses = [
             (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "kind", kind)),
         ]
@@ -190,6 +213,6 @@ class Searcher:
         query = tantivy.Query.boolean_query(clauses)
         searcher = self.index.searcher()
         limit = min(count, MAX_HITS - offset)
-        res = searcher.search(query, limit, count=True, offset=offset, weight_by_field="pop")
-        ids = [searcher.doc(addr)["id"][0] for _score, addr in res.hits]
-        return SearchPage(ids, min(res.count or 0, MAX_HITS))
+        # count=False: counting every match would cost as much as scoring them all.
+        res = searcher.search(query, limit, count=False, offset=offset, weight_by_field="pop")
+        return [searcher.doc(addr)["id"][0] for _score, addr in res.hits]
