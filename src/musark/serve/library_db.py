@@ -116,6 +116,11 @@ def library_path(archive: Archive) -> Path:
     return archive.search_dir / LIBRARY_DB
 
 
+def index_stamp(archive: Archive) -> str:
+    """Identity of the published index as it is now (format version, size, mtime)."""
+    return _index_stamp(archive)
+
+
 def _index_stamp(archive: Archive) -> str:
     st = archive.index_db.stat()
     return f"{LIBRARY_VERSION}:{st.st_size}:{st.st_mtime_ns}"

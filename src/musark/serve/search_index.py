@@ -41,6 +41,8 @@ PREFIX_MIN, PREFIX_MAX = 2, 12
 # hot_prefixes.json next to the index.
 HOT_MAX_LEN, HOT_MIN, HOT_K = 3, 5000, 100
 HOT_FILE = "hot_prefixes.json"
+# Which published index the search index was built from (see indexing.index_is_current).
+STAMP_FILE = "musark_stamp.txt"
 
 
 def space_cjk(text: str) -> str:
@@ -103,6 +105,7 @@ def build_search(
     *,
     show_progress: bool | None = None,
     hot_min: int = HOT_MIN,
+    stamp: str = "",
 ) -> int:
     """Rebuild the tantivy index from library.sqlite3 with one bulk writer; return documents."""
     final = search_dir(archive)
@@ -142,6 +145,7 @@ def build_search(
     for kind, prefix in sorted(hot):
         answers.setdefault(kind, {})[prefix] = searcher.search(kind, prefix, HOT_K, 0)
     (tmp / HOT_FILE).write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
+    (tmp / STAMP_FILE).write_text(stamp, encoding="utf-8")
     old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
