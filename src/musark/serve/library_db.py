@@ -16,7 +16,7 @@ from musark.fsio import atomic_path
 from musark.index.open import ensure_index_db
 
 LIBRARY_DB = "library.sqlite3"
-LIBRARY_VERSION = "5"
+LIBRARY_VERSION = "6"
 
 _BUILD = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);

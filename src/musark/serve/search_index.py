@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import sqlite3
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from musark.archive import Archive
 from musark.console import progress
 
 TOKENIZER = "musark"
+PREFIX_TOKENIZER = "musark_prefix"
 _CJK_RE = re.compile(
     "[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
@@ -37,12 +37,24 @@ MAX_HITS = 2000
 PREFIX_MIN, PREFIX_MAX = 2, 12
 # A one-word query of 2-3 characters can match a third of a million songs, and scoring them all
 # takes tens of milliseconds. The top HOT_K answers of every such prefix that matches at least
-# HOT_MIN documents of a kind are computed once at build time (by the same query) and kept in
+# HOT_MIN documents are computed once at build time (by the same query) and kept in
 # hot_prefixes.json next to the index.
 HOT_MAX_LEN, HOT_MIN, HOT_K = 3, 5000, 100
 HOT_FILE = "hot_prefixes.json"
 # Which published index the search index was built from (see indexing.index_is_current).
 STAMP_FILE = "musark_stamp.txt"
+
+
+def prefix_analyzer() -> tantivy.TextAnalyzer:
+    """Turns each analysed word (one value of the pfx field) into its PREFIX_MIN..MAX prefixes."""
+    return tantivy.TextAnalyzerBuilder(
+        tantivy.Tokenizer.ngram(PREFIX_MIN, PREFIX_MAX, True)
+    ).build()
+
+
+def _register(index: tantivy.Index) -> None:
+    index.register_tokenizer(TOKENIZER, analyzer())
+    index.register_tokenizer(PREFIX_TOKENIZER, prefix_analyzer())
 
 
 def space_cjk(text: str) -> str:
@@ -66,17 +78,9 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("name", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("ctx", stored=False, tokenizer_name=TOKENIZER)
-    b.add_text_field("pfx", stored=False, tokenizer_name="whitespace", index_option="freq")
+    b.add_text_field("pfx", stored=False, tokenizer_name=PREFIX_TOKENIZER, index_option="freq")
     b.add_float_field("pop", stored=False, fast=True, indexed=False)
     return b.build()
-
-
-def prefixes(tokens: list[str]) -> set[str]:
-    """The PREFIX_MIN..PREFIX_MAX-character prefixes of analysed tokens."""
-    out: set[str] = set()
-    for tok in tokens:
-        out.update(tok[:k] for k in range(PREFIX_MIN, min(len(tok), PREFIX_MAX) + 1))
-    return out
 
 
 def search_dir(archive: Archive) -> Path:
@@ -113,24 +117,22 @@ def build_search(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     index = tantivy.Index(_schema(), path=str(tmp))
-    index.register_tokenizer(TOKENIZER, analyzer())
+    _register(index)
     lib = sqlite3.connect(f"file:{library_db}?mode=ro", uri=True)
     total = sum(
         lib.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("artist", "album", "song")
     )
     n = 0
-    short: Counter[tuple[str, str]] = Counter()
+    words: set[str] = set()
     analyse = analyzer().analyze
     writer = index.writer(WRITER_HEAP, WRITER_THREADS)
     with progress(disable=show_progress is False if show_progress is not None else None) as bar:
         task = bar.add_task("search index", total=total)
         for kind, ident, name, ctx, pop in _docs(lib):
-            pfx = prefixes(analyse(f"{name} {ctx}"))
-            short.update((kind, p) for p in pfx if len(p) <= HOT_MAX_LEN)
+            tokens = analyse(f"{name} {ctx}")
+            words.update(tokens)
             writer.add_document(
-                tantivy.Document(
-                    kind=kind, id=ident, name=name, ctx=ctx, pfx=" ".join(pfx), pop=pop
-                )
+                tantivy.Document(kind=kind, id=ident, name=name, ctx=ctx, pfx=tokens, pop=pop)
             )
             n += 1
             if n % 10000 == 0:
@@ -139,11 +141,14 @@ def build_search(
     writer.commit()
     writer.wait_merging_threads()
     lib.close()
-    hot = [key for key, count in short.items() if count >= hot_min]
     searcher = Searcher(archive, folder=tmp, hot=False)
+    reader = searcher.index.searcher()
+    short = {w[:k] for w in words for k in range(PREFIX_MIN, HOT_MAX_LEN + 1) if len(w) >= k}
     answers: dict[str, dict[str, list[str]]] = {}
-    for kind, prefix in sorted(hot):
-        answers.setdefault(kind, {})[prefix] = searcher.search(kind, prefix, HOT_K, 0)
+    for prefix in sorted(short):
+        if reader.doc_freq("pfx", prefix) >= hot_min:
+            for kind in ("artist", "album", "song"):
+                answers.setdefault(kind, {})[prefix] = searcher.search(kind, prefix, HOT_K, 0)
     (tmp / HOT_FILE).write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
     (tmp / STAMP_FILE).write_text(stamp, encoding="utf-8")
     old = final.with_name(final.name + ".old")
@@ -161,7 +166,7 @@ class Searcher:
     def __init__(self, archive: Archive, *, folder: Path | None = None, hot: bool = True) -> None:
         folder = folder or search_dir(archive)
         self.index = tantivy.Index.open(str(folder))
-        self.index.register_tokenizer(TOKENIZER, analyzer())
+        _register(self.index)
         self.schema = self.index.schema
         self._analyzer = analyzer()
         self.hot: dict[str, dict[str, list[str]]] = {}
