@@ -10,7 +10,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from musark.serve import subsonic_ids as sid
 from musark.serve.context import Ctx
-from musark.serve.coverart import MAX_SIZE, CoverArt
+from musark.serve.coverart import MAX_SIZE
 from musark.serve.errors import NOT_FOUND, ApiError, bad_value
 from musark.serve.library import CONTENT_TYPES
 from musark.serve.registry import method
@@ -39,7 +39,10 @@ def _raw(path: Path) -> Response:
 
 @method("stream")
 def stream(ctx: Ctx) -> Response:
-    """The song's file (with HTTP Range), or Ogg Opus made on the fly for format/maxBitRate."""
+    """The song's file (with HTTP Range), or Ogg Opus made on the fly for format/maxBitRate.
+
+    ``timeOffset`` (seconds, OpenSubsonic ``transcodeOffset``) starts a transcode that far in.
+    """
     p = ctx.params
     song = ctx.lib.song(sid.parse(p.require("id"), "tr"))
     path = _file(ctx, song)
@@ -51,9 +54,10 @@ def stream(ctx: Ctx) -> Response:
     wants_opus = fmt in TRANSCODE_FORMATS
     too_big = max_kbps > 0 and (kbps == 0 or kbps > max_kbps)
     ctx.state.now_playing_set(ctx.username, p.get("c") or "unknown", song["id"])
-    if fmt != "raw" and (wants_opus or too_big):
+    offset = p.int("timeOffset", 0, hi=10**7) or 0
+    if fmt != "raw" and (wants_opus or too_big or offset > 0):
         target = max_kbps if max_kbps > 0 else min(kbps or 128, 128)
-        return StreamingResponse(opus_stream(path, target), media_type="audio/ogg")
+        return StreamingResponse(opus_stream(path, target, float(offset)), media_type="audio/ogg")
     return _raw(path)
 
 
@@ -74,10 +78,7 @@ def get_cover_art(ctx: Ctx) -> Response:
     value = p.require("id")
     size = p.int("size", None, lo=1, hi=MAX_SIZE)
     kind, raw = sid.split(value)
-    covers: CoverArt | None = getattr(ctx.server, "covers", None)
-    if covers is None:
-        covers = ctx.server.covers = CoverArt(ctx.lib)  # type: ignore[attr-defined]
-    found = covers.get(kind, raw, size)
+    found = ctx.server.covers.get(kind, raw, size)
     if found is None:
         raise ApiError(NOT_FOUND, f"Cover art not found: {value} (no picture in its files)")
     data, ctype = found
