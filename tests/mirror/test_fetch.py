@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import libtorrent as lt
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -113,7 +114,10 @@ def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Arc
     assert f'"not_archived": [\n    "{UNARCHIVED_ISRC}"' in cli.last.stdout
 
 
-def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive, tmp_path: Path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_fetch_resumes_and_completes(
+    released: Released, mirror: Archive, tmp_path: Path, sig: signal.Signals
+):
     # A throttled seeder of its own, so the transfer is still running when the fetch is killed.
     slow = Seeder(released, tmp_path / "slow")
     try:
@@ -141,8 +145,9 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
             time.sleep(0.1)
         assert proc.poll() is None, "fetch finished before it could be interrupted"
         assert pieces_saved(rp) >= 8, "no resume data with progress was saved while downloading"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) != 0
+        assert pieces_saved(rp) >= 8
         assert mirrored(mirror) == set()  # nothing unverified is visible in the mirror
         slow.throttle(0)
         done = subprocess.run(

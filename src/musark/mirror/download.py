@@ -194,6 +194,9 @@ def _finish(archive: Archive, ses: lt.session, job: _Job, ledger: FixityLedger) 
     checked = []
     for f in job.files:
         staged = staging_dir(archive) / ti.layout().file_path(f.file_index)
+        if f.size == 0 and not staged.exists():  # libtorrent has no bytes to write for it
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.touch()
         try:
             size, digest = sha256_file(staged)
         except OSError as exc:
@@ -309,6 +312,40 @@ def _run(
     ledger: FixityLedger,
 ) -> list[FileResult]:
     results: list[FileResult] = []
+    try:
+        _loop(archive, ses, jobs, peers, stall, resume_every, show_progress, ledger, results)
+    except KeyboardInterrupt:
+        # Interrupted by the user: keep what arrived so the next run continues from here.
+        for job in jobs:
+            if not job.finished and job.error is None:
+                job.error = "interrupted"
+        _save_unfinished(archive, ses, jobs)
+        raise
+    _save_unfinished(archive, ses, jobs)
+    for job in jobs:
+        if job.error is not None and not job.finished:
+            results += [_failed(f, job.error) for f in job.files]
+    return results
+
+
+def _save_unfinished(archive: Archive, ses: lt.session, jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.error is not None and not job.finished:
+            job.handle.save_resume_data(_SAVE_FLAGS)
+            _drain_resume(archive, ses, job)
+
+
+def _loop(
+    archive: Archive,
+    ses: lt.session,
+    jobs: list[_Job],
+    peers: list[tuple[str, int]],
+    stall: float,
+    resume_every: float,
+    show_progress: bool | None,
+    ledger: FixityLedger,
+    results: list[FileResult],
+) -> None:
     by_handle = {job.handle: job for job in jobs}
     last_save = time.monotonic()
     with progress(
@@ -367,12 +404,6 @@ def _run(
                         job.handle.save_resume_data(_SAVE_FLAGS)
                 last_save = now
             ses.wait_for_alert(_POLL_MS)
-    for job in jobs:
-        if job.error is not None and not job.finished:
-            job.handle.save_resume_data(_SAVE_FLAGS)
-            _drain_resume(archive, ses, job)
-            results += [_failed(f, job.error) for f in job.files]
-    return results
 
 
 def _drain_resume(archive: Archive, ses: lt.session, job: _Job) -> None:
