@@ -25,23 +25,31 @@ def build_archive(
     batches = batches or {"keep__0001": 6}
     con = connect(archive.catalog_db)
     out: dict[str, list[str]] = {}
-    con.execute("INSERT INTO artists VALUES ('ar1', 'Ada Tone', 10, 50, NULL, 'test')")
+    con.execute(
+        "INSERT INTO artists (id, name, followers, popularity, source) "
+        "VALUES ('ar1', 'Ada Tone', 10, 50, 'test')"
+    )
     con.execute("INSERT INTO artist_genres VALUES ('ar1', 'ambient')")
     n_total = 0
     for b_i, (batch, n) in enumerate(batches.items()):
         tier = batch.split("__")[0]
         album = f"al{b_i}"
         con.execute(
-            "INSERT INTO albums VALUES (?, ?, 'album', 'CC0 Records', NULL, NULL, ?, '2024-05-01', "
-            "'day', ?, 40, NULL, 'test')",
+            "INSERT INTO albums (id, name, album_type, label, upc, release_date, "
+            "release_date_precision, total_tracks, popularity, source) "
+            "VALUES (?, ?, 'album', 'CC0 Records', ?, '2024-05-01', 'day', ?, 40, 'test')",
             [album, f"Album {b_i}", f"00000000000{b_i}", n],
         )
         img = archive.root / "images" / f"{album}.png"
         img.parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (32 + b_i, 32), (200, 30 * b_i, 90)).save(img)
-        con.execute("INSERT INTO album_images VALUES (?, 32, 32, ?)", [album, str(img)])
         con.execute(
-            "INSERT INTO album_images VALUES (?, 640, 640, 'https://example.invalid/x.jpg')",
+            "INSERT INTO album_images (album_id, width, height, url_or_path) VALUES (?, 32, 32, ?)",
+            [album, str(img)],
+        )
+        con.execute(
+            "INSERT INTO album_images (album_id, width, height, url_or_path) "
+            "VALUES (?, 640, 640, 'https://example.invalid/x.jpg')",
             [album],
         )
         ids = []
@@ -65,7 +73,8 @@ def build_archive(
                 patch.write_bytes(hashlib.sha512(tid.encode()).digest() * (10 + i))
                 patch_size = patch.stat().st_size
             con.execute(
-                "INSERT INTO tracks VALUES (?, ?, ?, ?, 1, ?, false, ?, ?, NULL, NULL, 'test')",
+                "INSERT INTO tracks (id, name, album_id, track_number, disc_number, duration_ms, "
+                "explicit, isrc, popularity, source) VALUES (?, ?, ?, ?, 1, ?, false, ?, ?, 'test')",
                 [
                     tid,
                     f"Song {tid}",
@@ -96,7 +105,8 @@ def build_archive(
             )
         n_total += n
         con.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, 'planned', ?, ?, ?, NULL)",
+            "INSERT INTO batches (name, tier, seq, status, num_files, popularity_min, "
+            "popularity_max) VALUES (?, ?, ?, 'planned', ?, ?, ?)",
             [batch, tier, b_i + 1, n, 90 - n, 90 - b_i],
         )
         out[batch] = ids

@@ -181,7 +181,7 @@ def test_cli_release_json(archive, cli):
     assert "&ws=http%3A%2F%2F127.0.0.1%3A8000%2Ffiles%2F" in batch["magnet_link"]
     meta = lt.bdecode((archive.release_dir / batch["torrent_path"]).read_bytes())
     assert meta[b"announce-list"] == [[url.encode()]]
-    cli("release", "-a", archive.root, "--batch", "keep__0001", ok=False)
+    cli("release", "-a", archive.root, "--batch", "keep__0001", "--format", "v1", ok=False)
     assert cli.last.exit_code == 1 and "frozen" in cli.last.output
 
 
@@ -202,3 +202,56 @@ def test_bag_of_a_batch_is_checked_by_sha256sum(archive):
         Path(archive.batch_dir("keep__0001") / "tagmanifest-sha256.txt").read_text().count("\n")
         == 3
     )
+
+
+def test_re_release_keeps_a_frozen_torrents_own_format_and_trackers(archive):
+    build_archive(archive, {"keep__0001": 3})
+    url = "http://127.0.0.1:6969/announce"
+    release(archive, fmt="hybrid", piece_size="32KiB", trackers=[url], show_progress=False)
+    first = _published(archive)
+    again = release(archive, batches=["keep__0001"], show_progress=False)
+    assert again.unchanged == ["keep__0001"]
+    assert (
+        _published(archive)["release/torrents/keep__0001.torrent"]
+        == (first["release/torrents/keep__0001.torrent"])
+    )
+    with pytest.raises(ReleaseError, match="frozen"):
+        release(archive, batches=["keep__0001"], trackers=["http://127.0.0.1:1/a"])
+
+
+def test_a_missing_file_is_named_and_nothing_is_frozen(archive):
+    build_archive(archive, {"keep__0001": 3})
+    archive.track_path("keep__0001", "t0x001", "opus").unlink()
+    with pytest.raises(ReleaseError, match=r"keep__0001: .*t0x001\.opus is missing"):
+        release(archive, show_progress=False)
+    con = duckdb.connect(str(archive.catalog_db), read_only=True)
+    assert con.execute("SELECT status FROM batches").fetchone() == ("planned",)
+    con.close()
+    assert not archive.torrents_json.exists()
+
+
+def test_album_art_torrent_has_one_local_image_per_released_album(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)  # only keep__0001 (album al0) is released
+    art = next(
+        e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"
+    )
+    ti = lt.torrent_info(str(archive.release_dir / art["torrent_path"]))
+    assert ti.name() == "album_art" and ti.num_files() == 1
+    image = archive.release_dir / "album_art" / "al0.png"
+    assert image.read_bytes() == (archive.root / "images" / "al0.png").read_bytes()
+    release(archive, show_progress=False)  # keep__0002 brings album al1: a new album-art torrent
+    arts = [e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"]
+    assert sorted((e["num_files"], e["obsolete"]) for e in arts) == [(1, True), (2, False)]
+
+
+def test_a_run_killed_before_torrents_json_is_finished_by_the_next_run(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)
+    torrent = (archive.torrents_dir / "keep__0001.torrent").read_bytes()
+    archive.torrents_json.unlink()  # as if killed after the batch torrent, before torrents.json
+    result = release(archive, show_progress=False)
+    assert result.released == ["keep__0002"] and result.unchanged == ["keep__0001"]
+    names = [e["name"] for e in json.loads(archive.torrents_json.read_text())]
+    assert {"keep__0001", "keep__0002", "patches__keep__0001", "patches__keep__0002"} <= set(names)
+    assert (archive.torrents_dir / "keep__0001.torrent").read_bytes() == torrent

@@ -3,13 +3,14 @@ v2 per-file merkle trees and the file SHA-256, with one thread per core over the
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha1, sha256
-from typing import BinaryIO
 
 from musark.pack.layout import BLOCK, Entry, Layout
 from musark.pack.merkle import file_tree
@@ -27,16 +28,24 @@ class Digests:
     sha256: dict[str, str] = field(default_factory=dict)  # hex SHA-256 of files asked for
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 class _Pieces:
     """v1 piece digests; pieces that cross file boundaries are stitched from fragments."""
 
     def __init__(self, total: int, piece_size: int) -> None:
         self.total, self.size = total, piece_size
         self.digests: list[bytes | None] = [None] * (-(-total // piece_size))
-        self._frags: dict[int, tuple[int, list[tuple[int, bytes]]]] = {}
+        self._frags: dict[int, tuple[int, list[tuple[int, memoryview]]]] = {}
         self._lock = threading.Lock()
 
-    def fragment(self, k: int, start: int, data: bytes) -> None:
+    def fragment(self, k: int, start: int, data: memoryview) -> None:
         want = min(self.size, self.total - k * self.size)
         with self._lock:
             got, parts = self._frags.get(k, (0, []))
@@ -58,14 +67,6 @@ class _Pieces:
         return b"".join(self.digests)  # type: ignore[arg-type]
 
 
-class _Zeros:
-    """Reader of a pad file's bytes."""
-
-    def readinto(self, mv: memoryview) -> int:
-        mv[:] = bytes(len(mv))
-        return len(mv)
-
-
 class _Run:
     def __init__(
         self,
@@ -79,37 +80,25 @@ class _Run:
         self.sha256_paths = sha256_paths
         self.advance = advance
         p = layout.piece_size
-        self.read_size = max(p, (READ_SIZE // p) * p)
+        self.step = max(p, (READ_SIZE // p) * p)
         self.pieces = _Pieces(layout.total, p) if self.want_v1 else None
         self.out = Digests()
-        self._local = threading.local()
         self._lock = threading.Lock()
 
-    def _buffer(self) -> memoryview:
-        buf = getattr(self._local, "buf", None)
-        if buf is None:
-            buf = self._local.buf = memoryview(bytearray(self.read_size))
-        return buf
-
-    def entry(self, i: int, reader: BinaryIO | _Zeros, what: str) -> None:
+    def entry(self, i: int, view: memoryview) -> None:
+        """Feed every digest from ``view``, the whole content of entry ``i``."""
         e: Entry = self.layout.entries[i]
         off, n, p = self.layout.offsets[i], e.size, self.layout.piece_size
         total = self.layout.total
         h256 = sha256() if e.path in self.sha256_paths else None
         v2 = self.want_v2 and not e.pad
         leaves: list[bytes] = []
-        buf = self._buffer()
         pos = 0
         while pos < n:
             g = off + pos
-            want = min(n - pos, p - g % p if self.want_v1 and g % p else self.read_size)
-            mv = buf[:want]
-            got = 0
-            while got < want:
-                r = reader.readinto(mv[got:])
-                if not r:
-                    raise ValueError(f"{what}: file is shorter than its recorded {n} bytes")
-                got += r
+            # the first step ends on a piece boundary, the others are whole pieces
+            want = min(n - pos, p - g % p if self.want_v1 and g % p else self.step)
+            mv = view[pos : pos + want]
             if h256 is not None:
                 h256.update(mv)
             if v2:
@@ -125,7 +114,9 @@ class _Run:
                     if gg == start and take == end - start:
                         self.pieces.digests[k] = sha1(mv[j : j + take]).digest()
                     else:
-                        self.pieces.fragment(k, gg, bytes(mv[j : j + take]))
+                        # a zero-copy slice: it keeps the file's mapping alive until the piece
+                        # spanning files is complete
+                        self.pieces.fragment(k, gg, mv[j : j + take])
                     j += take
             pos += want
             if self.advance is not None and not e.pad:
@@ -140,11 +131,22 @@ class _Run:
                     self.out.layers[e.path] = layer
 
     def disk_entry(self, i: int) -> None:
+        """Hash file ``i`` from a read-only mapping of it (no copy), then its pad if any."""
         e = self.layout.entries[i]
         with open(e.source, "rb", buffering=0) as fh:  # type: ignore[arg-type]
-            self.entry(i, fh, str(e.source))
-            if fh.read(1):
-                raise ValueError(f"{e.source}: file is longer than its recorded {e.size} bytes")
+            size = os.fstat(fh.fileno()).st_size
+            if size != e.size:
+                raise ValueError(f"{e.source}: file is {size} bytes, expected {e.size}")
+            if size:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                with contextlib.suppress(AttributeError, OSError):
+                    mm.madvise(mmap.MADV_SEQUENTIAL)
+                self.entry(i, memoryview(mm))
+            else:
+                self.entry(i, memoryview(b""))
+        nxt = i + 1
+        if nxt < len(self.layout.entries) and self.layout.entries[nxt].pad:
+            self.entry(nxt, memoryview(bytes(self.layout.entries[nxt].size)))
 
 
 def hash_layout(
@@ -158,12 +160,10 @@ def hash_layout(
 ) -> Digests:
     """Hash every file of ``layout`` once; in-memory files come from ``contents`` or, once the
     disk files' SHA-256s are known, from ``late(sha256s)`` (e.g. a BagIt manifest)."""
-    import io
-
     run = _Run(layout, set(sha256_paths or ()), advance)
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=workers or usable_cores()) as pool:
         futures = [pool.submit(run.disk_entry, i) for i in disk]
         try:
             for f in futures:
@@ -172,20 +172,19 @@ def hash_layout(
             for f in futures:
                 f.cancel()
             raise
-    pending = [i for i, e in enumerate(layout.entries) if e.source is None]
+    # pads are hashed by the thread of the file they follow
+    after_disk = {i + 1 for i in disk if i + 1 < len(layout.entries) and layout.entries[i + 1].pad}
+    pending = [i for i, e in enumerate(layout.entries) if e.source is None and i not in after_disk]
     if late is not None and any(
         layout.entries[i].path not in contents for i in pending if not layout.entries[i].pad
     ):
         contents.update(late(dict(run.out.sha256)))
     for i in pending:
         e = layout.entries[i]
-        if e.pad:
-            run.entry(i, _Zeros(), e.path)
-            continue
-        data = contents.get(e.path)
+        data = bytes(e.size) if e.pad else contents.get(e.path)
         if data is None or len(data) != e.size:
             raise ValueError(f"{e.path}: in-memory content missing or not {e.size} bytes")
-        run.entry(i, io.BytesIO(data), e.path)
+        run.entry(i, memoryview(data))
     if run.pieces is not None:
         run.out.pieces = run.pieces.joined()
     return run.out
