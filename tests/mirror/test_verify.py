@@ -16,7 +16,7 @@ from musark.mirror.install import quarantine_dir
 from musark.mirror.session import parse_peer
 from tests.conftest import require_tool
 from tests.mirror.released import BATCHES, Released, Seeder, client_download
-from tests.pack.swarm import tracker
+from tests.pack.swarm import aria2c_args, tracker
 
 
 @pytest.fixture
@@ -151,19 +151,7 @@ def test_a_batch_downloaded_by_aria2c_verifies_as_is(
         run = subprocess.run(
             [
                 aria2c,
-                f"--dir={mirror.files_dir}",
-                f"--bt-tracker={announce}",
-                "--interface=127.0.0.1",
-                "--disable-ipv6=true",
-                "--enable-dht=false",
-                "--enable-dht6=false",
-                "--bt-enable-lpd=false",
-                "--enable-peer-exchange=false",
-                "--seed-time=0",
-                "--bt-stop-timeout=60",
-                "--listen-port=47881-47981",
-                "--console-log-level=warn",
-                "--summary-interval=0",
+                *aria2c_args(mirror.files_dir, announce, ports="47881-47981"),
                 str(mirror.torrents_dir / f"{batch}.torrent"),
             ],
             capture_output=True,
