@@ -171,3 +171,21 @@ def test_a_batch_downloaded_by_aria2c_verifies_as_is(
         "skipped": 0,
         "repaired": 0,
     }
+
+
+def test_a_partial_mirror_counts_unfetched_files_and_names_lost_ones(
+    released: Released, mirror: Archive, seeder: Seeder, cli
+):
+    t = released.by_batch("keep__0002")[3]
+    cli.json("fetch", t.id, "--peer", seeder.peer, "--archive", mirror.root)
+    out = cli.json("verify", "--archive", mirror.root)
+    n = len(released.by_batch(t.batch))
+    assert by_batch(out)[t.batch]["ok"] == 1 and by_batch(out)[t.batch]["missing"] == n - 1
+    assert out["issues"] == []  # never fetched here: counted, not listed one by one
+    (mirror.batch_dir(t.batch) / t.path).unlink()
+    out = cli.json("verify", "--archive", mirror.root)
+    assert [(i["path"], i["status"], i.get("lost")) for i in out["issues"]] == [
+        (t.path, "missing", True)
+    ]
+    out = cli.json("verify", "--repair", "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["totals"]["repaired"] == 1 and out["issues"] == []
