@@ -201,21 +201,44 @@ def _plan_batch(
     return plan
 
 
+class _Ticker:
+    """Progress callback that updates the bar at most ten times a second (rich is slow per call)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self.bar, self.task, self.pending, self.last = bar, task, 0, 0.0
+
+    def __call__(self, _path: object, n: int) -> None:
+        self.pending += n
+        now = time.monotonic()
+        if now - self.last > 0.1:
+            self.bar.advance(self.task, self.pending)
+            self.pending, self.last = 0, now
+
+    def flush(self) -> None:
+        """Report what is still pending."""
+        self.bar.advance(self.task, self.pending)
+        self.pending = 0
+
+
 def _hash_batch(
     archive: Archive,
     plan: _Batch,
     issues: list[Issue],
     ledger: FixityLedger,
     threads: int,
-    advance: Any,
+    advance: _Ticker,
 ) -> int:
     """Hash the planned files of one batch on every core; record each result; return bytes read."""
     batch = plan.counts.batch
-    root = archive.files_dir / batch
-    todo = {root / f.path: (f, st) for f, st in sorted(plan.to_hash, key=lambda x: x[0].path)}
+    root = os.path.join(archive.files_dir, batch)
+    # Plain strings, not Path objects: per-file Python work is what limits small files.
+    todo = {
+        os.path.join(root, f.path): (f, st)
+        for f, st in sorted(plan.to_hash, key=lambda x: x[0].path)
+    }
     rows = []
     read = 0
-    for full, size, digest, error in hash_many(todo, threads, lambda _p, n: advance(n)):
+    for full, size, digest, error in hash_many(list(todo), threads, advance):
         f, st = todo[full]
         read += size
         if error is None and digest == f.sha256:
@@ -228,6 +251,7 @@ def _hash_batch(
             reason = error or f"sha256 {digest}, index says {f.sha256}"
             issues.append(Issue(batch, f.path, "corrupt", reason, f.track_id))
         rows.append((f.path, st.st_size, st.st_mtime_ns, digest, status))
+    advance.flush()
     ledger.record(batch, rows)
     return read
 
@@ -277,9 +301,7 @@ def verify(
                 plan = _plan_batch(con, ledger, folder, present, cutoff, issues)
                 total -= sizes[folder] - sum(st.st_size for _, st in plan.to_hash)
                 bar.update(task, total=total)
-                read += _hash_batch(
-                    archive, plan, issues, ledger, threads, lambda n: bar.advance(task, n)
-                )
+                read += _hash_batch(archive, plan, issues, ledger, threads, _Ticker(bar, task))
                 hashed += len(plan.to_hash)
                 counts.append(plan.counts)
                 repairable.update({(folder, p): f for p, f in plan.repairable.items()})
