@@ -105,7 +105,8 @@ def test_truncated_deleted_and_unknown_files_are_each_reported(
     assert issues[(b.batch, b.path)]["status"] == "missing"
     assert issues[(b.batch, b.path)]["lost"] is True  # verified before, gone now
     assert issues[("keep__0002", "data/stray.ogg")]["status"] == "unexpected"
-    assert issues[("not-a-batch", "x.flac")]["status"] == "unexpected"
+    assert issues[("not-a-batch", "")]["status"] == "unexpected"
+    assert issues[("not-a-batch", "")]["reason"] == "folder is not a released batch (1 files)"
     assert len(issues) == 4
     counts = by_batch(out)
     assert (counts[a.batch]["corrupt"], counts[b.batch]["missing"]) == (1, 1)

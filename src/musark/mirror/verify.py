@@ -9,7 +9,8 @@ What each status means, per batch folder under ``files/``:
   do not fail the audit; ``lost`` marks those the fixity ledger had verified before.
 - ``unexpected``: a file in a batch folder that the index does not list (BagIt tag files at
   the folder root, and BEP 47 ``.pad/`` files some clients write for v2/hybrid torrents, are
-  expected), or any file in a folder that is not a released batch.
+  expected), or a folder that is not a released batch (one issue for the folder, its files
+  counted).
 
 Batches in the index with no folder at all are not mirrored here: they are counted
 (``batches_absent``), never reported as missing. A folder written by any BitTorrent client
@@ -141,9 +142,9 @@ class _Batch:
 
 
 def _unknown_folder(folder: str, present: dict[str, os.stat_result], issues: list[Issue]) -> _Batch:
-    issues += [
-        Issue(folder, p, "unexpected", "folder is not a released batch") for p in sorted(present)
-    ]
+    # One issue for the whole folder: it may be large (an unreleased batch on an operator's archive).
+    reason = f"folder is not a released batch ({len(present)} files)"
+    issues.append(Issue(folder, "", "unexpected", reason))
     return _Batch(BatchCounts(folder, released=False, unexpected=len(present)))
 
 
