@@ -6,7 +6,8 @@ What each status means, per batch folder under ``files/``:
 - ``corrupt``: present but wrong size (e.g. truncated) or wrong SHA-256, or unreadable.
 - ``missing``: the index lists it for a batch whose folder exists, but the file is absent. A
   mirror may hold any subset of a batch (``musark fetch`` of single tracks), so missing files
-  do not fail the audit; ``lost`` marks those the fixity ledger had verified before.
+  do not fail the audit. They are named one by one when the folder holds at least half of its
+  batch, or when the fixity ledger had verified them here before (``lost``); otherwise counted.
 - ``unexpected``: a file in a batch folder that the index does not list (BagIt tag files at
   the folder root, and BEP 47 ``.pad/`` files some clients write for v2/hybrid torrents, are
   expected), or a folder that is not a released batch (one issue for the folder, its files
