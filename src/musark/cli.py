@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -335,13 +335,25 @@ def release_cmd(
 # ---------------------------------------------------------------- mirror
 
 
-def _mirror_failed(command: str, exc: Exception) -> typer.Exit:
-    """A mirror command could not run (no index, bad peer, ...): say why, exit 2 (1 = findings)."""
-    typer.echo(f"musark {command}: error: {exc}", err=True)
-    return typer.Exit(2)
-
-
 _MIRROR_ERRORS = (ValueError, LookupError, OSError, RuntimeError)
+
+
+def _mirror_report(
+    command: str, run: Callable[[], Any], show: Callable[[Any], None], json: bool
+) -> None:
+    """Run a mirror command: report as JSON or text; exit 1 on findings, 2 when it could not run."""
+    try:
+        report = run()
+    except _MIRROR_ERRORS as exc:
+        typer.echo(f"musark {command}: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if json:
+        emit_json(report.as_dict())
+    else:
+        show(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
 
 PeerOpt = Annotated[
     list[str] | None,
@@ -367,16 +379,7 @@ def locate(
     from musark.mirror.display import print_locate
     from musark.mirror.locate import locate as run
 
-    try:
-        report = run(_archive(archive), query, limit=limit)
-    except _MIRROR_ERRORS as exc:
-        raise _mirror_failed("locate", exc) from exc
-    if json:
-        emit_json(report.as_dict())
-    else:
-        print_locate(report)
-    if not report.hits:
-        raise typer.Exit(1)
+    _mirror_report("locate", lambda: run(_archive(archive), query, limit=limit), print_locate, json)
 
 
 @app.command()
@@ -403,23 +406,19 @@ def fetch(
 
     if not queries and from_file is None:
         raise typer.BadParameter("give at least one QUERY or --from-file")
-    try:
-        report = run(
+    _mirror_report(
+        "fetch",
+        lambda: run(
             _archive(archive),
             queries or [],
             from_file=from_file,
             peers=peer or [],
             listen=listen,
             stall_timeout=timeout,
-        )
-    except _MIRROR_ERRORS as exc:
-        raise _mirror_failed("fetch", exc) from exc
-    if json:
-        emit_json(report.as_dict())
-    else:
-        print_fetch(report)
-    if not report.ok:
-        raise typer.Exit(1)
+        ),
+        print_fetch,
+        json,
+    )
 
 
 @app.command()
@@ -441,23 +440,19 @@ def verify(
     from musark.mirror.display import print_verify
     from musark.mirror.verify import verify as run
 
-    try:
-        report = run(
+    _mirror_report(
+        "verify",
+        lambda: run(
             _archive(archive),
             since_days=since,
             repair=repair,
             peers=peer or [],
             listen=listen,
             threads=threads,
-        )
-    except _MIRROR_ERRORS as exc:
-        raise _mirror_failed("verify", exc) from exc
-    if json:
-        emit_json(report.as_dict())
-    else:
-        print_verify(report)
-    if not report.ok:
-        raise typer.Exit(1)
+        ),
+        print_verify,
+        json,
+    )
 
 
 # ---------------------------------------------------------------- serve

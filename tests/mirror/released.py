@@ -65,11 +65,13 @@ class Released:
         return [t for t in self.tracks if t.batch == batch]
 
 
-def build_released(root: Path, per_batch: int = 8) -> Released:
-    """Catalogue three batches of generated audio, run the real `musark release` on them."""
+def build_released(
+    root: Path, per_batch: int = 8, fmt: str = "v1", batches: tuple[str, ...] = BATCHES
+) -> Released:
+    """Catalogue batches of generated audio, run the real `musark release` on them."""
     arc = Archive(root)
     init_archive(arc)
-    build_archive(arc, {b: per_batch for b in BATCHES}, seconds=1.5)
+    build_archive(arc, {b: per_batch for b in batches}, seconds=1.5)
     con = connect(arc.catalog_db)
     # A catalogued track with no file in any batch: locate must say so, not invent a location.
     con.execute(
@@ -78,7 +80,7 @@ def build_released(root: Path, per_batch: int = 8) -> Released:
         [UNARCHIVED_ISRC],
     )
     con.close()
-    release(arc, next_n=len(BATCHES), piece_size=PIECE, show_progress=False)
+    release(arc, next_n=len(batches), fmt=fmt, piece_size=PIECE, show_progress=False)
     idx = open_index(arc)
     rows = idx.execute(
         """SELECT t.id, t.isrc, t.album_id, al.upc, a.name, t.name, f.batch, f.path, f.size,
@@ -124,7 +126,7 @@ class Seeder:
             }
         )
         self.handles = []
-        for t in sorted(rel.archive.torrents_dir / f"{b}.torrent" for b in BATCHES):
+        for t in sorted({rel.archive.torrents_dir / f"{t.batch}.torrent" for t in rel.tracks}):
             atp = lt.add_torrent_params()
             atp.ti = lt.torrent_info(str(t))
             atp.save_path = str(self.files)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import libtorrent as lt
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -21,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from musark.archive import Archive
 from musark.mirror.download import fetch_lock, resume_path, staging_dir
 from musark.mirror.session import parse_peer
-from tests.mirror.released import UNARCHIVED_ISRC, Released, Seeder
+from tests.mirror.released import UNARCHIVED_ISRC, Released, Seeder, build_released, make_mirror
 from tests.pack.swarm import tracker
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -113,7 +114,10 @@ def test_unknown_and_unarchived_queries_are_reported(seeder: Seeder, mirror: Arc
     assert f'"not_archived": [\n    "{UNARCHIVED_ISRC}"' in cli.last.stdout
 
 
-def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive, tmp_path: Path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_fetch_resumes_and_completes(
+    released: Released, mirror: Archive, tmp_path: Path, sig: signal.Signals
+):
     # A throttled seeder of its own, so the transfer is still running when the fetch is killed.
     slow = Seeder(released, tmp_path / "slow")
     try:
@@ -141,8 +145,9 @@ def test_killed_fetch_resumes_and_completes(released: Released, mirror: Archive,
             time.sleep(0.1)
         assert proc.poll() is None, "fetch finished before it could be interrupted"
         assert pieces_saved(rp) >= 8, "no resume data with progress was saved while downloading"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) != 0
+        assert pieces_saved(rp) >= 8
         assert mirrored(mirror) == set()  # nothing unverified is visible in the mirror
         slow.throttle(0)
         done = subprocess.run(
@@ -243,3 +248,25 @@ def test_fetch_finds_the_seeder_through_the_torrents_tracker(
         out = cli.json("fetch", t.isrc, "--archive", mirror.root)  # no --peer
     assert out["counts"] == {"fetched": 1}
     assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+
+
+@pytest.mark.parametrize("fmt", ["hybrid", "v2"])
+def test_fetch_from_v2_and_hybrid_torrents(fmt: str, tmp_path: Path, cli):
+    # BEP 47 pad files shift the file indices; the index records the indices clients use.
+    rel = build_released(tmp_path / "archive", per_batch=6, fmt=fmt, batches=("keep__0001",))
+    mirror = make_mirror(rel, tmp_path / "mirror")
+    seeder = Seeder(rel, tmp_path)
+    try:
+        picks = rel.tracks[1::2]
+        layout = lt.torrent_info(str(mirror.torrents_dir / "keep__0001.torrent")).layout()
+        pads = [i for i in range(layout.num_files()) if layout.file_flags(i) & layout.flag_pad_file]
+        assert pads and min(pads) < max(t.file_index for t in picks)  # indices count the pads
+        out = cli.json(
+            "fetch", *(t.id for t in picks), "--peer", seeder.peer, "--archive", mirror.root
+        )
+        assert out["counts"] == {"fetched": len(picks)}
+        assert mirrored(mirror) == {f"{t.batch}/{t.path}" for t in picks}
+        for t in picks:
+            assert sha256(mirror.batch_dir(t.batch) / t.path) == t.sha256
+    finally:
+        seeder.close()

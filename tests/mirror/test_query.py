@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from musark.archive import Archive
+from musark.fsio import TMP_PREFIX
 from musark.index.open import open_index
 from musark.index.query import find_tracks, normalize_isrc, upc_variants
 from musark.index.textsearch import TextSearch, fts_query
@@ -55,4 +56,7 @@ def test_text_table_is_rebuilt_when_the_index_changes(mirror: Archive):
     first = path.stat().st_mtime_ns
     assert search.build().stat().st_mtime_ns == first  # unchanged index: reused
     mirror.index_db.touch()
+    stale = path.parent / f"{TMP_PREFIX}killed-build.sqlite3"  # left by a build killed midway
+    stale.write_bytes(b"partial")
     assert search.build().stat().st_mtime_ns != first
+    assert not stale.exists()

@@ -16,7 +16,7 @@ from musark.mirror.install import quarantine_dir
 from musark.mirror.session import parse_peer
 from tests.conftest import require_tool
 from tests.mirror.released import BATCHES, Released, Seeder, client_download
-from tests.pack.swarm import tracker
+from tests.pack.swarm import aria2c_args, tracker
 
 
 @pytest.fixture
@@ -105,7 +105,8 @@ def test_truncated_deleted_and_unknown_files_are_each_reported(
     assert issues[(b.batch, b.path)]["status"] == "missing"
     assert issues[(b.batch, b.path)]["lost"] is True  # verified before, gone now
     assert issues[("keep__0002", "data/stray.ogg")]["status"] == "unexpected"
-    assert issues[("not-a-batch", "x.flac")]["status"] == "unexpected"
+    assert issues[("not-a-batch", "")]["status"] == "unexpected"
+    assert issues[("not-a-batch", "")]["reason"] == "folder is not a released batch (1 files)"
     assert len(issues) == 4
     counts = by_batch(out)
     assert (counts[a.batch]["corrupt"], counts[b.batch]["missing"]) == (1, 1)
@@ -151,19 +152,7 @@ def test_a_batch_downloaded_by_aria2c_verifies_as_is(
         run = subprocess.run(
             [
                 aria2c,
-                f"--dir={mirror.files_dir}",
-                f"--bt-tracker={announce}",
-                "--interface=127.0.0.1",
-                "--disable-ipv6=true",
-                "--enable-dht=false",
-                "--enable-dht6=false",
-                "--bt-enable-lpd=false",
-                "--enable-peer-exchange=false",
-                "--seed-time=0",
-                "--bt-stop-timeout=60",
-                "--listen-port=47881-47981",
-                "--console-log-level=warn",
-                "--summary-interval=0",
+                *aria2c_args(mirror.files_dir, announce, ports="47881-47981"),
                 str(mirror.torrents_dir / f"{batch}.torrent"),
             ],
             capture_output=True,
@@ -183,3 +172,21 @@ def test_a_batch_downloaded_by_aria2c_verifies_as_is(
         "skipped": 0,
         "repaired": 0,
     }
+
+
+def test_a_partial_mirror_counts_unfetched_files_and_names_lost_ones(
+    released: Released, mirror: Archive, seeder: Seeder, cli
+):
+    t = released.by_batch("keep__0002")[3]
+    cli.json("fetch", t.id, "--peer", seeder.peer, "--archive", mirror.root)
+    out = cli.json("verify", "--archive", mirror.root)
+    n = len(released.by_batch(t.batch))
+    assert by_batch(out)[t.batch]["ok"] == 1 and by_batch(out)[t.batch]["missing"] == n - 1
+    assert out["issues"] == []  # never fetched here: counted, not listed one by one
+    (mirror.batch_dir(t.batch) / t.path).unlink()
+    out = cli.json("verify", "--archive", mirror.root)
+    assert [(i["path"], i["status"], i.get("lost")) for i in out["issues"]] == [
+        (t.path, "missing", True)
+    ]
+    out = cli.json("verify", "--repair", "--peer", seeder.peer, "--archive", mirror.root)
+    assert out["totals"]["repaired"] == 1 and out["issues"] == []

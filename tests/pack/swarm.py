@@ -79,3 +79,22 @@ def tracker(peers: list[tuple[str, int]]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def aria2c_args(down: Path, announce: str, ports: str = "46881-46981") -> list[str]:
+    """aria2c options for a loopback-only download into ``down`` via the tracker ``announce``."""
+    return [
+        f"--dir={down}",
+        f"--bt-tracker={announce}",
+        "--interface=127.0.0.1",
+        "--disable-ipv6=true",
+        "--enable-dht=false",
+        "--enable-dht6=false",
+        "--bt-enable-lpd=false",
+        "--enable-peer-exchange=false",
+        "--seed-time=0",
+        "--bt-stop-timeout=60",
+        f"--listen-port={ports}",
+        "--console-log-level=warn",
+        "--summary-interval=0",
+    ]

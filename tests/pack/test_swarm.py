@@ -10,7 +10,7 @@ import pytest
 from musark.pack.release import release
 from tests.conftest import require_tool
 from tests.pack.builder import build_archive
-from tests.pack.swarm import add, session, tracker, wait_seeding
+from tests.pack.swarm import add, aria2c_args, session, tracker, wait_seeding
 
 
 def _validate_bag(folder) -> None:
@@ -57,20 +57,8 @@ def test_aria2c_downloads_a_v1_batch_from_a_libtorrent_seeder(archive, tmp_path)
         run = subprocess.run(
             [
                 aria2c,
-                f"--dir={down}",
-                f"--bt-tracker={announce}",
-                "--interface=127.0.0.1",
-                "--disable-ipv6=true",
-                "--enable-dht=false",
-                "--enable-dht6=false",
-                "--bt-enable-lpd=false",
-                "--enable-peer-exchange=false",
-                "--seed-time=0",
-                "--bt-stop-timeout=60",
+                *aria2c_args(down, announce),
                 "--check-integrity=true",
-                "--listen-port=46881-46981",
-                "--console-log-level=warn",
-                "--summary-interval=0",
                 str(torrent),
             ],
             capture_output=True,

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from musark.archive import Archive
 from musark.console import console
-from musark.fsio import atomic_path
+from musark.fsio import TMP_PREFIX, atomic_path
 from musark.index.open import ensure_index_db
 
 TEXT_DB = "index_text.sqlite3"
@@ -92,6 +92,9 @@ class TextSearch:
         if self._current(ident):
             return self.path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A build killed midway leaves its temporary file (possibly GBs); only builds make these.
+        for stale in self.path.parent.glob(f"{TMP_PREFIX}*{self.path.suffix}"):
+            stale.unlink(missing_ok=True)
         with (
             console.status("building the free-text table (once per index)"),
             atomic_path(self.path) as tmp,

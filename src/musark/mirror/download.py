@@ -194,6 +194,9 @@ def _finish(archive: Archive, ses: lt.session, job: _Job, ledger: FixityLedger) 
     checked = []
     for f in job.files:
         staged = staging_dir(archive) / ti.layout().file_path(f.file_index)
+        if f.size == 0 and not staged.exists():  # libtorrent has no bytes to write for it
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.touch()
         try:
             size, digest = sha256_file(staged)
         except OSError as exc:
@@ -298,6 +301,49 @@ def _download(
     return results
 
 
+def _active(jobs: list[_Job]) -> list[_Job]:
+    return [j for j in jobs if not j.finished and j.error is None]
+
+
+def _on_alert(archive: Archive, job: _Job, alert: Any) -> None:
+    """React to one libtorrent alert about ``job``'s torrent."""
+    if isinstance(alert, lt.save_resume_data_alert):
+        atomic_write_bytes(resume_path(archive, job.btih), lt.write_resume_data_buf(alert.params))
+    elif isinstance(alert, lt.metadata_received_alert):
+        ti = job.handle.torrent_file()
+        try:
+            _check_layout(job, ti)
+        except LookupError as exc:
+            job.error = str(exc)
+            return
+        job.handle.prioritize_files(_priorities(job, ti.num_files()))
+    elif isinstance(alert, lt.cache_flushed_alert):
+        job.flushed = True
+    elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
+        job.error = f"{job.batch}: {alert.message()}"
+
+
+def _step(job: _Job, now: float, peers: list[tuple[str, int]], stall: float) -> bool:
+    """Advance one torrent's bookkeeping; True when its wanted files are complete and on disk."""
+    done = _file_done(job)
+    if done > job.done:
+        job.done, job.last_progress = done, now
+    if job.done >= job.total:
+        # libtorrent may still hold verified pieces in its write buffer: flush first.
+        if job.flush_asked is None:
+            job.handle.flush_cache()
+            job.flush_asked = now
+        return job.flushed or now - job.flush_asked > _FLUSH_WAIT_S
+    if peers and now - job.last_connect > _RECONNECT_S:
+        if job.handle.status(0).num_peers == 0:
+            for peer in peers:
+                job.handle.connect_peer(peer)
+        job.last_connect = now
+    if stall and now - job.last_progress > stall:
+        job.error = f"{job.batch}: no data from the swarm for {stall:g} s ({job.source})"
+    return False
+
+
 def _run(
     archive: Archive,
     ses: lt.session,
@@ -311,68 +357,46 @@ def _run(
     results: list[FileResult] = []
     by_handle = {job.handle: job for job in jobs}
     last_save = time.monotonic()
-    with progress(
-        transfer=True, disable=None if show_progress is None else not show_progress
-    ) as bar:
-        for job in jobs:
-            job.task = bar.add_task(job.batch, total=job.total)
-        while any(not j.finished and j.error is None for j in jobs):
-            for alert in ses.pop_alerts():
-                job = by_handle.get(getattr(alert, "handle", None))
-                if job is None or job.finished:
-                    continue
-                if isinstance(alert, lt.save_resume_data_alert):
-                    data = lt.write_resume_data_buf(alert.params)
-                    atomic_write_bytes(resume_path(archive, job.btih), data)
-                elif isinstance(alert, lt.metadata_received_alert):
-                    ti = job.handle.torrent_file()
-                    try:
-                        _check_layout(job, ti)
-                    except LookupError as exc:
-                        job.error = str(exc)
-                        continue
-                    job.handle.prioritize_files(_priorities(job, ti.num_files()))
-                elif isinstance(alert, lt.cache_flushed_alert):
-                    job.flushed = True
-                elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
-                    job.error = f"{job.batch}: {alert.message()}"
-            now = time.monotonic()
+    try:
+        with progress(
+            transfer=True, disable=None if show_progress is None else not show_progress
+        ) as bar:
             for job in jobs:
-                if job.finished or job.error is not None:
-                    continue
-                done = _file_done(job)
-                if done > job.done:
-                    job.done, job.last_progress = done, now
-                bar.update(job.task, completed=job.done)
-                if job.done >= job.total:
-                    # libtorrent may still hold verified pieces in its write buffer: flush first.
-                    if job.flush_asked is None:
-                        job.handle.flush_cache()
-                        job.flush_asked = now
-                    if job.flushed or now - job.flush_asked > _FLUSH_WAIT_S:
+                job.task = bar.add_task(job.batch, total=job.total)
+            while _active(jobs):
+                for alert in ses.pop_alerts():
+                    job = by_handle.get(getattr(alert, "handle", None))
+                    if job is not None and not job.finished:
+                        _on_alert(archive, job, alert)
+                now = time.monotonic()
+                for job in _active(jobs):
+                    complete = _step(job, now, peers, stall)
+                    bar.update(job.task, completed=job.done)
+                    if complete:
                         results += _finish(archive, ses, job, ledger)
-                    continue
-                if peers and now - job.last_connect > _RECONNECT_S:
-                    if job.handle.status(0).num_peers == 0:
-                        for peer in peers:
-                            job.handle.connect_peer(peer)
-                    job.last_connect = now
-                if stall and now - job.last_progress > stall:
-                    job.error = (
-                        f"{job.batch}: no data from the swarm for {stall:g} s ({job.source})"
-                    )
-            if now - last_save > resume_every:
-                for job in jobs:
-                    if not job.finished and job.error is None:
+                if now - last_save > resume_every:
+                    for job in _active(jobs):
                         job.handle.save_resume_data(_SAVE_FLAGS)
-                last_save = now
-            ses.wait_for_alert(_POLL_MS)
+                    last_save = now
+                ses.wait_for_alert(_POLL_MS)
+    except KeyboardInterrupt:
+        # Interrupted by the user: keep what arrived so the next run continues from here.
+        for job in _active(jobs):
+            job.error = "interrupted"
+        _save_unfinished(archive, ses, jobs)
+        raise
+    _save_unfinished(archive, ses, jobs)
+    for job in jobs:
+        if job.error is not None and not job.finished:
+            results += [_failed(f, job.error) for f in job.files]
+    return results
+
+
+def _save_unfinished(archive: Archive, ses: lt.session, jobs: list[_Job]) -> None:
     for job in jobs:
         if job.error is not None and not job.finished:
             job.handle.save_resume_data(_SAVE_FLAGS)
             _drain_resume(archive, ses, job)
-            results += [_failed(f, job.error) for f in job.files]
-    return results
 
 
 def _drain_resume(archive: Archive, ses: lt.session, job: _Job) -> None:

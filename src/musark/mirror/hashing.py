@@ -10,13 +10,16 @@ writing) into SIGBUS; plain reads turn it into an ordinary short read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 BUF_SIZE = 128 << 10
+P = TypeVar("P", str, Path)
 _local = threading.local()
 
 
@@ -48,21 +51,43 @@ def sha256_file(path: Path | str) -> tuple[int, str]:
 
 
 def hash_many(
-    paths: Iterable[Path],
+    paths: Iterable[P],
     threads: int = 0,
-    on_done: Callable[[Path, int], None] | None = None,
-) -> Iterator[tuple[Path, int, str | None, str | None]]:
-    """Yield (path, size, sha256, error) for every path, hashed in parallel; errors never stop the run."""
+    on_done: Callable[[P, int], None] | None = None,
+) -> Iterator[tuple[P, int, str | None, str | None]]:
+    """Yield (path, size, sha256, error) for every path as each finishes; errors never stop the run.
 
-    def one(path: Path) -> tuple[Path, int, str | None, str | None]:
-        try:
-            size, digest = sha256_file(path)
-        except OSError as exc:
-            return path, 0, None, f"{type(exc).__name__}: {exc.strerror or exc}"
-        return path, size, digest, None
+    Workers take the next path from a shared counter and post results to a queue, so the caller's
+    thread does one queue read per file (no future per file: on thousands of small files that
+    bookkeeping, not hashing, was the cost).
+    """
+    todo: Sequence[P] = paths if isinstance(paths, Sequence) else list(paths)
+    if not todo:
+        return
+    next_index = itertools.count().__next__  # atomic under the GIL
+    results: queue.SimpleQueue = queue.SimpleQueue()
 
-    with ThreadPoolExecutor(max_workers=default_threads(threads)) as pool:
-        for result in pool.map(one, paths):
-            if on_done is not None:
-                on_done(result[0], result[1])
-            yield result
+    def work() -> None:
+        while (i := next_index()) < len(todo):
+            path = todo[i]
+            try:
+                size, digest = sha256_file(path)
+                results.put((path, size, digest, None))
+            except OSError as exc:
+                results.put((path, 0, None, f"{type(exc).__name__}: {exc.strerror or exc}"))
+            except BaseException as exc:  # never leave the consumer waiting for a lost result
+                results.put((path, 0, None, f"{type(exc).__name__}: {exc}"))
+
+    workers = [
+        threading.Thread(target=work, daemon=True)
+        for _ in range(min(default_threads(threads), len(todo)))
+    ]
+    for w in workers:
+        w.start()
+    for _ in range(len(todo)):
+        result = results.get()
+        if on_done is not None:
+            on_done(result[0], result[1])
+        yield result
+    for w in workers:
+        w.join()

@@ -20,6 +20,11 @@ class LocateReport:
     hits: list[TrackHit]
     archive: Archive
 
+    @property
+    def ok(self) -> bool:
+        """True when the query matched at least one track."""
+        return bool(self.hits)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON output; ``present`` says whether the file is in this mirror."""
         return {

@@ -6,10 +6,12 @@ What each status means, per batch folder under ``files/``:
 - ``corrupt``: present but wrong size (e.g. truncated) or wrong SHA-256, or unreadable.
 - ``missing``: the index lists it for a batch whose folder exists, but the file is absent. A
   mirror may hold any subset of a batch (``musark fetch`` of single tracks), so missing files
-  do not fail the audit; ``lost`` marks those the fixity ledger had verified before.
+  do not fail the audit. They are named one by one when the folder holds at least half of its
+  batch, or when the fixity ledger had verified them here before (``lost``); otherwise counted.
 - ``unexpected``: a file in a batch folder that the index does not list (BagIt tag files at
   the folder root, and BEP 47 ``.pad/`` files some clients write for v2/hybrid torrents, are
-  expected), or any file in a folder that is not a released batch.
+  expected), or a folder that is not a released batch (one issue for the folder, its files
+  counted).
 
 Batches in the index with no folder at all are not mirrored here: they are counted
 (``batches_absent``), never reported as missing. A folder written by any BitTorrent client
@@ -132,10 +134,128 @@ def _walk(folder: Path) -> dict[str, os.stat_result]:
 
 
 @dataclass
-class _Plan:
+class _Batch:
+    """One batch folder, planned: its tallies, the files to hash, and what repair would need."""
+
     counts: BatchCounts
-    expected: dict[str, IndexedFile]
-    to_hash: list[tuple[str, os.stat_result]]
+    to_hash: list[tuple[IndexedFile, os.stat_result]] = field(default_factory=list)
+    repairable: dict[str, IndexedFile] = field(default_factory=dict)  # corrupt or lost, by path
+
+
+def _unknown_folder(folder: str, present: dict[str, os.stat_result], issues: list[Issue]) -> _Batch:
+    # One issue for the whole folder: it may be large (an unreleased batch on an operator's archive).
+    reason = f"folder is not a released batch ({len(present)} files)"
+    issues.append(Issue(folder, "", "unexpected", reason))
+    return _Batch(BatchCounts(folder, released=False, unexpected=len(present)))
+
+
+def _plan_batch(
+    con: Any,
+    ledger: FixityLedger,
+    folder: str,
+    present: dict[str, os.stat_result],
+    cutoff: float | None,
+    issues: list[Issue],
+) -> _Batch:
+    """Compare one folder's listing with the index and the ledger: what is missing, resized, to hash."""
+    expected = {f.path: f for f in batch_files(con, folder)}
+    plan = _Batch(BatchCounts(folder, released=True))
+    seen = ledger.batch(folder)
+    # A folder holding most of its batch is meant to be complete: name each file it lacks. In a
+    # partial mirror (single tracks fetched) only files verified here before are named; the
+    # rest are counted, which keeps memory bounded on 60,000-file batches.
+    name_all = 2 * sum(1 for p in expected if p in present) >= len(expected)
+    rows = []
+    for path, f in expected.items():
+        st = present.get(path)
+        rec = seen.get(path)
+        if st is None:
+            plan.counts.missing += 1
+            lost = rec is not None and rec.last_ok_at is not None
+            if lost:
+                plan.repairable[path] = f
+            if lost or name_all:
+                issues.append(Issue(folder, path, "missing", None, f.track_id, lost))
+            if rec is not None and rec.status != "missing":
+                rows.append((path, None, None, None, "missing"))
+        elif st.st_size != f.size:
+            reason = f"size {st.st_size} bytes, index says {f.size}"
+            issues.append(Issue(folder, path, "corrupt", reason, f.track_id))
+            plan.counts.corrupt += 1
+            plan.repairable[path] = f
+            rows.append((path, st.st_size, st.st_mtime_ns, None, "corrupt"))
+        elif (
+            cutoff is not None
+            and rec is not None
+            and rec.status == "ok"
+            and (rec.last_ok_at or 0) >= cutoff
+            and (rec.size, rec.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        ):
+            plan.counts.skipped += 1
+        else:
+            plan.to_hash.append((f, st))
+    ledger.record(folder, rows)
+    for path in sorted(set(present) - set(expected)):
+        if ("/" not in path and TAG_FILE_RE.match(path)) or path.startswith(".pad/"):
+            continue
+        issues.append(Issue(folder, path, "unexpected", "not in the index"))
+        plan.counts.unexpected += 1
+    return plan
+
+
+class _Ticker:
+    """Progress callback that updates the bar at most ten times a second (rich is slow per call)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self.bar, self.task, self.pending, self.last = bar, task, 0, 0.0
+
+    def __call__(self, _path: object, n: int) -> None:
+        self.pending += n
+        now = time.monotonic()
+        if now - self.last > 0.1:
+            self.bar.advance(self.task, self.pending)
+            self.pending, self.last = 0, now
+
+    def flush(self) -> None:
+        """Report what is still pending."""
+        self.bar.advance(self.task, self.pending)
+        self.pending = 0
+
+
+def _hash_batch(
+    archive: Archive,
+    plan: _Batch,
+    issues: list[Issue],
+    ledger: FixityLedger,
+    threads: int,
+    advance: _Ticker,
+) -> int:
+    """Hash the planned files of one batch on every core; record each result; return bytes read."""
+    batch = plan.counts.batch
+    root = os.path.join(archive.files_dir, batch)
+    # Plain strings, not Path objects: per-file Python work is what limits small files.
+    todo = {
+        os.path.join(root, f.path): (f, st)
+        for f, st in sorted(plan.to_hash, key=lambda x: x[0].path)
+    }
+    rows = []
+    read = 0
+    for full, size, digest, error in hash_many(list(todo), threads, advance):
+        f, st = todo[full]
+        read += size
+        if error is None and digest == f.sha256:
+            plan.counts.ok += 1
+            status = "ok"
+        else:
+            plan.counts.corrupt += 1
+            plan.repairable[f.path] = f
+            status = "corrupt"
+            reason = error or f"sha256 {digest}, index says {f.sha256}"
+            issues.append(Issue(batch, f.path, "corrupt", reason, f.track_id))
+        rows.append((f.path, st.st_size, st.st_mtime_ns, digest, status))
+    advance.flush()
+    ledger.record(batch, rows)
+    return read
 
 
 def verify(
@@ -150,86 +270,54 @@ def verify(
 ) -> VerifyReport:
     """Audit every batch folder of the mirror against the index; with ``repair``, re-fetch bad files."""
     start = time.perf_counter()
-    threads = threads or int(archive.settings.section("mirror").get("hash_threads", 0))
-    threads = default_threads(threads)
-    con = open_index(archive)
-    ledger = FixityLedger(archive)
+    threads = default_threads(
+        threads or int(archive.settings.section("mirror").get("hash_threads", 0))
+    )
     cutoff = None if since_days is None else time.time() - since_days * DAY
-    released = set(batches(con))
     entries = list(os.scandir(archive.files_dir)) if archive.files_dir.exists() else []
     folders = sorted(e.name for e in entries if e.is_dir())
-    loose = sorted(e.name for e in entries if not e.is_dir())
-    issues: list[Issue] = []
-    plans: dict[str, _Plan] = {}
-    for name in loose:
-        issues.append(Issue("", name, "unexpected", "file outside any batch folder"))
+    issues = [
+        Issue("", e.name, "unexpected", "file outside any batch folder")
+        for e in sorted(entries, key=lambda e: e.name)
+        if not e.is_dir()
+    ]
+    con = open_index(archive)
+    ledger = FixityLedger(archive)
+    counts: list[BatchCounts] = []
+    repairable: dict[tuple[str, str], IndexedFile] = {}
+    read = hashed = 0
     try:
-        for folder in folders:
-            present = _walk(archive.files_dir / folder)
-            if folder not in released or not is_valid_id(folder):
-                counts = BatchCounts(folder, released=False, unexpected=len(present))
-                plans[folder] = _Plan(counts, {}, [])
-                issues += [
-                    Issue(folder, p, "unexpected", "folder is not a released batch")
-                    for p in sorted(present)
-                ]
-                continue
-            expected = {f.path: f for f in batch_files(con, folder)}
-            plan = plans[folder] = _Plan(BatchCounts(folder, released=True), expected, [])
-            seen = ledger.batch(folder)
-            lost_rows = []
-            for path, f in expected.items():
-                st = present.get(path)
-                rec = seen.get(path)
-                if st is None:
-                    lost = rec is not None and rec.last_ok_at is not None
-                    issues.append(Issue(folder, path, "missing", None, f.track_id, lost))
-                    plan.counts.missing += 1
-                    if rec is not None:
-                        lost_rows.append((path, None, None, None, "missing"))
-                elif st.st_size != f.size:
-                    issues.append(
-                        Issue(
-                            folder,
-                            path,
-                            "corrupt",
-                            f"size {st.st_size} bytes, index says {f.size}",
-                            f.track_id,
-                        )
-                    )
-                    plan.counts.corrupt += 1
-                    lost_rows.append((path, st.st_size, st.st_mtime_ns, None, "corrupt"))
-                elif (
-                    cutoff is not None
-                    and rec is not None
-                    and rec.status == "ok"
-                    and (rec.last_ok_at or 0) >= cutoff
-                    and rec.size == st.st_size
-                    and rec.mtime_ns == st.st_mtime_ns
-                ):
-                    plan.counts.skipped += 1
-                else:
-                    plan.to_hash.append((path, st))
-            ledger.record(folder, lost_rows)
-            for path in sorted(set(present) - set(expected)):
-                if ("/" not in path and TAG_FILE_RE.match(path)) or path.startswith(".pad/"):
+        released = set(batches(con))
+        sizes = dict(con.execute("SELECT batch, sum(size) FROM track_files GROUP BY batch"))
+        # Batches are planned and hashed one at a time, so memory stays bounded by one batch.
+        total = sum(sizes.get(f, 0) for f in folders if f in released)
+        with progress(
+            transfer=True, disable=None if show_progress is None else not show_progress
+        ) as bar:
+            task = bar.add_task("verify", total=total)
+            for folder in folders:
+                present = _walk(archive.files_dir / folder)
+                if folder not in released or not is_valid_id(folder):
+                    counts.append(_unknown_folder(folder, present, issues).counts)
                     continue
-                issues.append(Issue(folder, path, "unexpected", "not in the index"))
-                plan.counts.unexpected += 1
-        hashed_bytes, hashed_files = _hash_all(
-            archive, plans, issues, ledger, threads, show_progress
-        )
+                plan = _plan_batch(con, ledger, folder, present, cutoff, issues)
+                total -= sizes[folder] - sum(st.st_size for _, st in plan.to_hash)
+                bar.update(task, total=total)
+                read += _hash_batch(archive, plan, issues, ledger, threads, _Ticker(bar, task))
+                hashed += len(plan.to_hash)
+                counts.append(plan.counts)
+                repairable.update({(folder, p): f for p, f in plan.repairable.items()})
         report = VerifyReport(
-            batches=[p.counts for p in plans.values()],
+            batches=counts,
             issues=issues,
             batches_absent=len(released - set(folders)),
-            bytes_hashed=hashed_bytes,
-            files_hashed=hashed_files,
+            bytes_hashed=read,
+            files_hashed=hashed,
             seconds=time.perf_counter() - start,
             threads=threads,
         )
-        if repair:
-            _repair(archive, report, plans, ledger, peers, listen, show_progress)
+        if repair and repairable:
+            _repair(archive, report, repairable, peers, listen, show_progress)
     finally:
         ledger.close()
         con.close()
@@ -238,97 +326,47 @@ def verify(
     return report
 
 
-def _hash_all(
-    archive: Archive,
-    plans: dict[str, _Plan],
-    issues: list[Issue],
-    ledger: FixityLedger,
-    threads: int,
-    show_progress: bool | None,
-) -> tuple[int, int]:
-    jobs = [
-        (archive.files_dir / batch / path, batch, path, st)
-        for batch, plan in plans.items()
-        for path, st in plan.to_hash
-    ]
-    meta = {job[0]: job for job in jobs}
-    total = sum(st.st_size for *_, st in jobs)
-    rows: dict[str, list[tuple[str, int | None, int | None, str | None, str]]] = {}
-    done_bytes = 0
-    with progress(
-        transfer=True, disable=None if show_progress is None else not show_progress
-    ) as bar:
-        task = bar.add_task("verify", total=total)
-        for full, size, digest, error in hash_many(
-            (j[0] for j in jobs), threads, lambda _p, n: bar.advance(task, n)
-        ):
-            _, batch, path, st = meta[full]
-            plan = plans[batch]
-            f = plan.expected[path]
-            done_bytes += size
-            if error is None and digest == f.sha256:
-                plan.counts.ok += 1
-                status = "ok"
-            else:
-                plan.counts.corrupt += 1
-                status = "corrupt"
-                reason = error or f"sha256 {digest}, index says {f.sha256}"
-                issues.append(Issue(batch, path, "corrupt", reason, f.track_id))
-            rows.setdefault(batch, []).append((path, st.st_size, st.st_mtime_ns, digest, status))
-    for batch, batch_rows in rows.items():
-        ledger.record(batch, batch_rows)
-    return done_bytes, len(jobs)
-
-
 def _repair(
     archive: Archive,
     report: VerifyReport,
-    plans: dict[str, _Plan],
-    ledger: FixityLedger,
+    repairable: dict[tuple[str, str], IndexedFile],
     peers: Sequence[str],
     listen: str | None,
     show_progress: bool | None,
 ) -> None:
     """Re-fetch corrupt and lost files; the bad copy goes to state/quarantine only once the good one is verified."""
-    targets = [
-        i for i in report.issues if i.status == "corrupt" or (i.status == "missing" and i.lost)
-    ]
-    if not targets:
-        return
-    wanted = [plans[i.batch].expected[i.path] for i in targets]
     results = download_files(
-        archive, wanted, peers=peers, listen=listen, show_progress=show_progress
+        archive, list(repairable.values()), peers=peers, listen=listen, show_progress=show_progress
     ).files
     fixed = {(r.batch, r.path): r for r in results if r.status == "fetched"}
     failed = {(r.batch, r.path): r.reason for r in results if r.status == "failed"}
     # Re-verify what is now in place, independently of the download's own check.
-    paths = [archive.files_dir / b / p for b, p in fixed]
-    rehashed = {full: digest for full, _, digest, _ in hash_many(paths)}
-    for issue in targets:
+    rehashed = {
+        full: digest
+        for full, _, digest, _ in hash_many(archive.files_dir / b / p for b, p in fixed)
+    }
+    counts = {c.batch: c for c in report.batches}
+    kept: list[Issue] = []
+    for issue in report.issues:
         key = (issue.batch, issue.path)
-        f = plans[issue.batch].expected[issue.path]
+        if key not in repairable:
+            kept.append(issue)
+            continue
         res = fixed.get(key)
-        if (
-            res is not None
-            and rehashed.get(archive.files_dir / issue.batch / issue.path) == f.sha256
-        ):
-            report.issues.remove(issue)
-            counts = plans[issue.batch].counts
-            counts.repaired += 1
-            counts.ok += 1
-            if issue.status == "corrupt":
-                counts.corrupt -= 1
-            else:
-                counts.missing -= 1
-            report.repaired.append(
-                Issue(
-                    issue.batch,
-                    issue.path,
-                    "repaired",
-                    f"was {issue.status}: {issue.reason or 'absent'}",
-                    issue.track_id,
-                    moved_to=res.replaced,
-                )
-            )
-        else:
+        good = rehashed.get(archive.files_dir / issue.batch / issue.path) == repairable[key].sha256
+        if res is None or not good:
             issue.reason = f"{issue.reason}; repair failed: {failed.get(key, 'not re-verified')}"
+            kept.append(issue)
+            continue
+        c = counts[issue.batch]
+        c.repaired += 1
+        c.ok += 1
+        if issue.status == "corrupt":
+            c.corrupt -= 1
+        else:
+            c.missing -= 1
+        was = f"was {issue.status}: {issue.reason or 'absent'}"
+        report.repaired.append(
+            Issue(issue.batch, issue.path, "repaired", was, issue.track_id, moved_to=res.replaced)
+        )
+    report.issues = kept
