@@ -476,11 +476,28 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    fetch_on_demand: Annotated[
+        bool,
+        typer.Option(
+            "--fetch-on-demand", help="Fetch a track missing from the mirror from the swarm."
+        ),
+    ] = False,
+    peer: Annotated[
+        list[str] | None,
+        typer.Option("--peer", help="HOST:PORT peer for --fetch-on-demand (repeatable)."),
+    ] = None,
 ) -> None:
     """Serve the Subsonic/OpenSubsonic API and the web player over an archive or mirror."""
     from musark.serve.server import run_server
 
-    run_server(_archive(archive), host=host, port=port, allow_plain=allow_plain)
+    run_server(
+        _archive(archive),
+        host=host,
+        port=port,
+        allow_plain=allow_plain,
+        fetch_on_demand=fetch_on_demand,
+        fetch_peers=peer or (),
+    )
 
 
 @app.command("index")

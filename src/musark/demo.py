@@ -174,9 +174,6 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
 
     con = duckdb.connect(str(arc.catalog_db), read_only=True)
     try:
-        batch_counts = dict(
-            con.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall()
-        )
         first = dict(
             con.execute(
                 "SELECT tier, min(name) FROM batches WHERE seq = 1 GROUP BY tier ORDER BY tier"
@@ -207,7 +204,6 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
 
     stats = catalog_stats(arc)
     summary = _summary(arc, plan, processed, ver, stats)
-    summary["batches"] = batch_counts
     summary["steps"] = steps
     summary["archive"] = str(arc.root)
     return summary
@@ -229,6 +225,9 @@ def _summary(
             "SELECT track_id, error FROM track_files WHERE status = 'quarantined' ORDER BY track_id"
         ).fetchall()
         rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        batches = dict(
+            con.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall()
+        )
     finally:
         con.close()
     torrents = json.loads(arc.torrents_json.read_text()) if arc.torrents_json.exists() else []
@@ -239,6 +238,7 @@ def _summary(
         "rejects": rejects,
         "planned_files": plan["selected"]["files"],
         "planned_bytes": plan["selected"]["bytes"],
+        "batches": batches,
         "coverage_pct": round(plan["selected"]["coverage_pct"], 3),
         "files": sum(t["files"] for t in tiers),
         "bytes": sum(t["bytes"] for t in tiers),

@@ -75,8 +75,9 @@ def build_released(
     con = connect(arc.catalog_db)
     # A catalogued track with no file in any batch: locate must say so, not invent a location.
     con.execute(
-        "INSERT INTO tracks VALUES ('tunarchived', 'Unreleased', 'al0', 99, 1, 1000, false, ?, 1, "
-        "NULL, NULL, 'test')",
+        "INSERT INTO tracks (id, name, album_id, track_number, disc_number, duration_ms, explicit, "
+        "isrc, popularity, streams, fetched_at, source) "
+        "VALUES ('tunarchived', 'Unreleased', 'al0', 99, 1, 1000, false, ?, 1, NULL, NULL, 'test')",
         [UNARCHIVED_ISRC],
     )
     con.close()

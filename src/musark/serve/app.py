@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -46,7 +47,11 @@ def _method_name(path_name: str) -> str:
 
 
 def create_server(
-    archive: Archive, *, allow_plain: bool | None = None, fetch_on_demand: bool = False
+    archive: Archive,
+    *,
+    allow_plain: bool | None = None,
+    fetch_on_demand: bool = False,
+    fetch_peers: Sequence[str] = (),
 ) -> Server:
     """Open (building when missing or stale) everything one server needs."""
     build_index(archive)
@@ -60,14 +65,21 @@ def create_server(
         searcher=Searcher(archive),
         allow_plain=allow_plain,
         fetch_on_demand=fetch_on_demand,
+        fetch_peers=tuple(fetch_peers),
     )
 
 
 def create_app(
-    archive: Archive, *, allow_plain: bool | None = None, fetch_on_demand: bool = False
+    archive: Archive,
+    *,
+    allow_plain: bool | None = None,
+    fetch_on_demand: bool = False,
+    fetch_peers: Sequence[str] = (),
 ) -> Starlette:
     """The musark server app for ``archive`` (an archive or a mirror with a published index)."""
-    server = create_server(archive, allow_plain=allow_plain, fetch_on_demand=fetch_on_demand)
+    server = create_server(
+        archive, allow_plain=allow_plain, fetch_on_demand=fetch_on_demand, fetch_peers=fetch_peers
+    )
 
     async def rest(request: Request) -> Response:
         name = _method_name(request.path_params["method"])

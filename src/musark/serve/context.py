@@ -32,6 +32,7 @@ class Server:
     searcher: Searcher
     allow_plain: bool
     fetch_on_demand: bool = False
+    fetch_peers: tuple[str, ...] = ()  # HOST:PORT peers for on-demand fetches
     limiter: RateLimiter = field(default_factory=RateLimiter)
     covers: CoverArt = field(init=False)
 

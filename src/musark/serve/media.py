@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from musark.serve.registry import method
 from musark.serve.transcode import opus_stream
 
 TRANSCODE_FORMATS = ("opus", "ogg")
+log = logging.getLogger("musark.serve")
 
 
 def _file(ctx: Ctx, song: sqlite3.Row) -> Path:
@@ -25,11 +27,34 @@ def _file(ctx: Ctx, song: sqlite3.Row) -> Path:
         return path
     if path is None:
         raise ApiError(NOT_FOUND, f"Song tr-{song['id']} has no file in the archive (not archived)")
+    if ctx.server.fetch_on_demand:
+        _fetch(ctx, song)
+        if path.is_file():
+            return path
     raise ApiError(
         NOT_FOUND,
         f"Song tr-{song['id']} is in the index but its file is not in this mirror "
         f"(batch {song['batch']}, {song['path']}); fetch it with `musark fetch {song['id']}`",
     )
+
+
+def _fetch(ctx: Ctx, song: sqlite3.Row) -> None:
+    """Bring one missing file from the swarm with mirror's fetch (verified before it appears)."""
+    from musark.mirror.fetch import fetch
+
+    try:
+        report = fetch(
+            ctx.server.archive, [song["id"]], peers=ctx.server.fetch_peers, show_progress=False
+        )
+    except Exception as exc:  # the swarm's failure is reported to the client, not a 500
+        log.warning("fetch-on-demand of %s failed: %s", song["id"], exc)
+        raise ApiError(
+            NOT_FOUND, f"Song tr-{song['id']} is not in this mirror and fetching it failed: {exc}"
+        ) from exc
+    if not report.ok:
+        raise ApiError(
+            NOT_FOUND, f"Song tr-{song['id']} is not in this mirror and could not be fetched"
+        )
 
 
 def _raw(path: Path) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import uvicorn
 
@@ -31,12 +32,15 @@ def run_server(
     port: int | None = None,
     allow_plain: bool | None = None,
     fetch_on_demand: bool = False,
+    fetch_peers: Sequence[str] = (),
     log_level: str = "info",
 ) -> None:
     """Build the search index when needed, then serve the API and web player until interrupted."""
     cfg = archive.settings.section("serve")
     logging.getLogger("uvicorn.access").addFilter(RedactCredentials())
-    app = create_app(archive, allow_plain=allow_plain, fetch_on_demand=fetch_on_demand)
+    app = create_app(
+        archive, allow_plain=allow_plain, fetch_on_demand=fetch_on_demand, fetch_peers=fetch_peers
+    )
     uvicorn.run(
         app,
         host=host or cfg.get("host", "127.0.0.1"),
