@@ -194,16 +194,14 @@ TYPED_SQL = f"""
 def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
     """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
     # one pass, one write: typed values and the reason land together; the raw text is kept
-    # only for rejected records
-    before = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][
-        0
-    ]
-    total = con.execute(f"""
+    # only for rejected records. RETURNING gives this chunk's counts without rescanning the stage.
+    flags = con.execute(f"""
         INSERT INTO stage_rows
         SELECT {TYPED_SQL}, reason, CASE WHEN reason IS NOT NULL THEN left(raw, {RAW_MAX}) END
-        FROM (SELECT *, {REASON_SQL} AS reason FROM ({raw_sql}))""").fetchall()[0][0]
-    bad = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][0]
-    return int(total) - int(bad - before), int(bad - before)
+        FROM (SELECT *, {REASON_SQL} AS reason FROM ({raw_sql}))
+        RETURNING reason IS NOT NULL AS bad""").fetchnumpy()["bad"]
+    bad = int(flags.sum())
+    return len(flags) - bad, bad
 
 
 def null_raw_columns(present: set[str]) -> str:
