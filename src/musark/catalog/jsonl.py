@@ -131,7 +131,7 @@ def raw_sql(view: str, source: str, source_no: int) -> str:
         FROM {view}
         WHERE octet_length(raw) > 2 OR raw NOT IN (''::BLOB, '\\x0A'::BLOB, '\\x0D\\x0A'::BLOB)
     ), j AS (
-        SELECT line, txt, coalesce(txt, regexp_replace(raw::VARCHAR, '(\\\\x0D)?\\\\x0A$', '')) AS rawtext,
+        SELECT line, txt, coalesce(txt, rtrim(decode(raw, 'replace'), chr(10) || chr(13))) AS rawtext,
             CASE WHEN txt IS NULL THEN 'invalid_utf8'
                  WHEN NOT starts_with(ltrim(txt), '{{') THEN 'invalid_json' END AS pre_reason
         FROM d
