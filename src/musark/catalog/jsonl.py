@@ -127,13 +127,14 @@ def raw_sql(view: str, source: str, source_no: int) -> str:
     src = source.replace("'", "''")
     return f"""
     WITH d AS (
-        SELECT line, raw, rtrim(try(decode(raw)), chr(10) || chr(13)) AS txt
+        SELECT line, raw, try(decode(raw)) AS txt  -- the JSON parser ignores the trailing newline
         FROM {view}
         WHERE octet_length(raw) > 2 OR raw NOT IN (''::BLOB, '\\x0A'::BLOB, '\\x0D\\x0A'::BLOB)
     ), j AS (
-        SELECT line, txt, coalesce(txt, rtrim(decode(raw, 'replace'), chr(10) || chr(13))) AS rawtext,
+        SELECT line, txt, coalesce(txt, decode(raw, 'replace')) AS rawtext,
             CASE WHEN txt IS NULL THEN 'invalid_utf8'
-                 WHEN NOT starts_with(ltrim(txt), '{{') THEN 'invalid_json' END AS pre_reason
+                 WHEN NOT (left(txt, 1) = '{{' OR ltrim(txt) LIKE '{{%') THEN 'invalid_json' END
+                AS pre_reason
         FROM d
     ), p AS (
         SELECT *, CASE WHEN pre_reason IS NULL AND json_valid(txt)
