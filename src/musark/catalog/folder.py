@@ -180,7 +180,7 @@ def stage_folder(
                 raw = _raw_sql("_folder_batch", str(path), source_no)
                 untagged += con.execute(
                     f"SELECT count(*) FROM ({raw}) WHERE untagged AND pre_reason IS NULL"
-                ).fetchone()[0]
+                ).fetchall()[0][0]
                 o, b = stage_chunk(con, f"SELECT * EXCLUDE (untagged) FROM ({raw})")
             finally:
                 con.unregister("_folder_batch")

@@ -1,23 +1,29 @@
-"""Point lookups of tracks by id or ISRC, served by sorted storage and DuckDB zonemaps.
+"""Point lookups of tracks by id or ISRC, served by DuckDB ART indexes.
 
-Ingest inserts ``tracks`` sorted by id and ``isrc_tracks`` sorted by ISRC, so each row group's
-min/max statistics cover a narrow key range and an equality filter reads one row group instead of
-the table: no index to hold in memory at 256 M rows. An ISRC lookup is two such probes.
+Ingest keeps an ART index on ``tracks(id)`` and on the ``isrc_tracks(isrc)`` side table (both
+also inserted in key order, so zonemaps prune too); an ISRC lookup is one probe of the ISRC index
+then one id probe per track carrying it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
 
 from musark.archive import Archive
 from musark.catalog.schema import connect
+from musark.catalog.validate import ISRC_RE
+from musark.ids import is_valid_id
 
+# An equality with a *literal* on the indexed column: DuckDB plans an index scan for constants but
+# a sequential scan for a prepared parameter, so keys are validated and inlined instead.
 _TRACK_SQL = """
-    SELECT t.id, t.name, t.album_id, t.track_number, t.disc_number, t.duration_ms, t.explicit,
-           t.isrc, t.popularity, t.streams, t.fetched_at, t.source
-    FROM tracks t WHERE t.id IN (SELECT unnest(?::VARCHAR[]))"""
+    SELECT id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
+           popularity, streams, fetched_at, source
+    FROM tracks WHERE id = '{key}'"""
+_ISRC_RE = re.compile(ISRC_RE)
 
 
 class TrackLookup:
@@ -37,16 +43,14 @@ class TrackLookup:
         self.close()
 
     def _rows(self, ids: list[str]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        if len(ids) == 1:
-            cur = self.con.execute(
-                _TRACK_SQL.replace("IN (SELECT unnest(?::VARCHAR[]))", "= ?"), ids
-            )
-        else:
-            cur = self.con.execute(_TRACK_SQL + " ORDER BY t.id", [ids])
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        found = []
+        for track_id in ids:  # one index probe each: an IN list would scan the table
+            if not is_valid_id(track_id):
+                continue
+            cur = self.con.execute(_TRACK_SQL.format(key=track_id))
+            cols = [d[0] for d in cur.description]
+            found.extend(dict(zip(cols, r, strict=True)) for r in cur.fetchall())
+        return found
 
     def by_id(self, track_id: str) -> dict[str, Any] | None:
         """The track with this id, or None."""
@@ -56,10 +60,12 @@ class TrackLookup:
     def by_isrc(self, isrc: str) -> list[dict[str, Any]]:
         """Every track carrying this ISRC (dashes/case normalised)."""
         norm = isrc.replace("-", "").replace(" ", "").upper()
+        if not _ISRC_RE.fullmatch(norm):
+            return []
         ids = [
             r[0]
             for r in self.con.execute(
-                "SELECT track_id FROM isrc_tracks WHERE isrc = ? ORDER BY track_id", [norm]
+                f"SELECT track_id FROM isrc_tracks WHERE isrc = '{norm}' ORDER BY track_id"
             ).fetchall()
         ]
         return self._rows(ids)

@@ -169,7 +169,7 @@ def stage_sqlite(
         SELECT album_rowid, list(struct_pack(url := url, width := width, height := height)
                                  ORDER BY _rowid) AS images
         FROM sq_album_images GROUP BY album_rowid ORDER BY album_rowid""")
-    lo_hi = con.execute("SELECT min(_rowid), max(_rowid) FROM sq_tracks").fetchone()
+    lo_hi = con.execute("SELECT min(_rowid), max(_rowid) FROM sq_tracks").fetchall()[0]
     ok = bad = 0
     if lo_hi[0] is not None:
         lo, top = int(lo_hi[0]), int(lo_hi[1])
