@@ -15,7 +15,7 @@ from musark.archive import Archive
 from musark.catalog.schema import connect
 from musark.fsio import remove_stale_temps
 from musark.media.jobs import load_jobs
-from musark.media.track import safe_process_track
+from musark.media.track import crashed_record, safe_process_track
 from musark.run.executors import make_executor
 from musark.run.ledger import Ledger
 from musark.run.progress import job_progress
@@ -192,7 +192,7 @@ def process_archive(
         try:
             with job_progress(disable=None if show_progress is None else not show_progress) as bar:
                 task = bar.add_task("process", total=len(jobs), bytes=0, failures=0)
-                for rec in runner.map_unordered(safe_process_track, jobs):
+                for rec in runner.map_unordered(safe_process_track, jobs, crashed_record):
                     _tally(report, rec)
                     buffered.append(rec)
                     bar.update(
