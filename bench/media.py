@@ -137,7 +137,7 @@ def main() -> None:
     require("ffmpeg")
     cores = args.workers
     sources = make_sources(
-        args.cache / f"src-{args.files}x{args.seconds:g}", args.files, args.seconds, cores
+        args.cache / f"src-{args.seconds:g}s", args.files, args.seconds, cores
     )
     src_dir = sources[0].parent
     total_mb = sum(p.stat().st_size for p in sources) / 1e6
