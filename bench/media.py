@@ -136,9 +136,7 @@ def main() -> None:
     args = ap.parse_args()
     require("ffmpeg")
     cores = args.workers
-    sources = make_sources(
-        args.cache / f"src-{args.seconds:g}s", args.files, args.seconds, cores
-    )
+    sources = make_sources(args.cache / f"src-{args.seconds:g}s", args.files, args.seconds, cores)
     src_dir = sources[0].parent
     total_mb = sum(p.stat().st_size for p in sources) / 1e6
     with tempfile.TemporaryDirectory(prefix="musark-bench-") as tmp:
