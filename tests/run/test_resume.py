@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from musark.fsio import TMP_PREFIX
 from musark.media.process import process_archive
 from tests.run.helpers import WORKLOAD, make_workload, snapshot
@@ -35,7 +37,8 @@ def _musark_process(arc, sources, **kw) -> subprocess.Popen:
     )
 
 
-def test_kill_9_mid_run_then_rerun_equals_a_clean_run(tmp_path):
+@pytest.mark.parametrize("kill_after_outputs", [3, 11])
+def test_kill_9_mid_run_then_rerun_equals_a_clean_run(tmp_path, kill_after_outputs):
     sources = tmp_path / "src"
     clean = make_workload(tmp_path / "clean", sources)
     process_archive(clean, source_dir=sources, workers=2, show_progress=False)
@@ -45,7 +48,7 @@ def test_kill_9_mid_run_then_rerun_equals_a_clean_run(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         outputs = [p for p in arc.files_dir.rglob("*") if p.is_file()]
-        if len(outputs) >= 3:
+        if len(outputs) >= kill_after_outputs:
             break
         time.sleep(0.02)
     assert proc.poll() is None, (

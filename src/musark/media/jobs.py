@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,28 @@ ORDER BY todo.batch, todo.seq_in_batch, todo.track_id
 """
 
 
+def planned_batches(con: duckdb.DuckDBPyConnection, batch: str | None = None) -> dict[str, int]:
+    """Batches with planned tracks and how many each (in batch order)."""
+    rows = con.execute(
+        "SELECT batch, count(*) FROM track_files WHERE status = 'planned' AND batch IS NOT NULL "
+        "AND ($batch IS NULL OR batch = $batch) GROUP BY batch ORDER BY batch",
+        {"batch": batch},
+    ).fetchall()
+    return dict(rows)
+
+
+def iter_jobs(
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    batches: list[str],
+    source_dir: Path | None = None,
+) -> Iterator[TrackJob]:
+    """TrackJobs batch after batch: memory holds one batch's jobs, not the whole plan."""
+    index = scan_source_dir(source_dir) if source_dir is not None else None
+    for name in batches:
+        yield from load_jobs(con, archive, source_dir, name, source_index=index)
+
+
 def scan_source_dir(source_dir: Path) -> dict[str, Path]:
     """Map ``<track_id>`` → file for every ``<track_id>.<ext>`` in ``source_dir`` (one listing)."""
     found: dict[str, Path] = {}
@@ -95,15 +118,21 @@ def load_jobs(
     archive: Archive,
     source_dir: Path | None = None,
     batch: str | None = None,
+    source_index: dict[str, Path] | None = None,
 ) -> list[TrackJob]:
-    """Return a TrackJob for every planned track (of ``batch``) in popularity order."""
+    """Return a TrackJob for every planned track (of ``batch``) in popularity order.
+
+    ``source_index`` is ``scan_source_dir(source_dir)`` when the caller already has it.
+    """
     rows: list[dict[str, Any]] = (
         con.sql(JOBS_SQL, params={"batch": batch}).to_arrow_table().to_pylist()
     )
     settings = archive.settings
     media = settings.section("media")
     tiers = {t["name"]: t["action"] for t in settings.section("plan").get("tiers", [])}
-    by_id = scan_source_dir(source_dir) if source_dir else {}
+    by_id = source_index if source_index is not None else {}
+    if source_dir is not None and source_index is None:
+        by_id = scan_source_dir(source_dir)
     jobs = []
     for r in rows:
         if source_dir is not None:

@@ -14,8 +14,8 @@ import pyarrow as pa
 from musark.archive import Archive
 from musark.catalog.schema import connect
 from musark.fsio import remove_stale_temps
-from musark.media.jobs import load_jobs
-from musark.media.track import safe_process_track
+from musark.media.jobs import iter_jobs, planned_batches
+from musark.media.track import crashed_record, safe_process_track
 from musark.run.executors import make_executor
 from musark.run.ledger import Ledger
 from musark.run.progress import job_progress
@@ -179,9 +179,10 @@ def process_archive(
     try:
         ensure_media_columns(con)
         report.replayed = _flush(con, ledger)  # results a killed run had not written yet
-        jobs = load_jobs(con, archive, source_dir, batch)
-        report.planned = len(jobs)
-        if not jobs:
+        batches = planned_batches(con, batch)
+        report.planned = sum(batches.values())
+        jobs = iter_jobs(con, archive, list(batches), source_dir)
+        if not report.planned:
             report.seconds = time.monotonic() - start
             return report
         runner = make_executor(executor, workers, ray_address)
@@ -191,8 +192,8 @@ def process_archive(
         last_flush = last_ledger = time.monotonic()
         try:
             with job_progress(disable=None if show_progress is None else not show_progress) as bar:
-                task = bar.add_task("process", total=len(jobs), bytes=0, failures=0)
-                for rec in runner.map_unordered(safe_process_track, jobs):
+                task = bar.add_task("process", total=report.planned, bytes=0, failures=0)
+                for rec in runner.map_unordered(safe_process_track, jobs, crashed_record):
                     _tally(report, rec)
                     buffered.append(rec)
                     bar.update(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import struct
-import zlib
 from dataclasses import dataclass, field
 
 import mutagen
@@ -16,6 +15,7 @@ from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
+from musark.media import ogg
 from musark.media.cover import Cover
 
 URN_PREFIX = "urn:musark:track:"
@@ -160,53 +160,13 @@ def _tag_mp4(f: MP4, tags: TrackTags, cover: Cover | None) -> None:
     f.tags.update(values)
 
 
-# Ogg's CRC-32 is zlib's with every byte bit-reversed (mutagen computes it the same way).
-_BITSWAP = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
-_HEADER_PACKETS = {b"\x01vorbis": 3, b"OpusHead": 2}
-
-
-def _ogg_crc(page: bytes | bytearray) -> bytes:
-    crc = ~zlib.crc32(bytes(page).translate(_BITSWAP), -1) & 0xFFFFFFFF
-    return struct.pack(">I", crc).translate(_BITSWAP)
-
-
-def _ogg_header_end(data: bytes) -> int | None:
-    """Offset of the first audio page: where the codec's header packets have all ended."""
-    need = next((n for magic, n in _HEADER_PACKETS.items() if data[28:36].startswith(magic)), None)
-    pos = finished = 0
-    while need and pos + 27 <= len(data) and data[pos : pos + 4] == b"OggS":
-        lacing = data[pos + 27 : pos + 27 + data[pos + 26]]
-        finished += sum(1 for v in lacing if v < 255)
-        pos += 27 + len(lacing) + sum(lacing)
-        if finished >= need:
-            return pos
-    return None
-
-
-def _renumber_pages(data: bytes, serial: int, first_seq: int) -> bytes:
-    """Give the pages of ``serial`` consecutive sequence numbers from ``first_seq`` (fixing CRCs)."""
-    out = bytearray(data)
-    pos, seq = 0, first_seq
-    while pos + 27 <= len(out):
-        if out[pos : pos + 4] != b"OggS":
-            raise ValueError(f"no Ogg page at byte {pos}")
-        nseg = out[pos + 26]
-        end = pos + 27 + nseg + sum(out[pos + 27 : pos + 27 + nseg])
-        if int.from_bytes(out[pos + 14 : pos + 18], "little") == serial:
-            out[pos + 18 : pos + 26] = struct.pack("<II", seq, 0)
-            out[pos + 22 : pos + 26] = _ogg_crc(out[pos:end])
-            seq += 1
-        pos = end
-    return bytes(out)
-
-
 def _write_ogg_head(data: bytes, ext: str, tags: TrackTags, cover: Cover | None) -> bytes | None:
     """Tag only the header pages, then renumber the audio pages in one fast pass.
 
     Same bytes as mutagen's full save (it renumbers every later page too, page object by page
     object); this does it on one buffer and leaves the audio pages alone when the count holds.
     """
-    end = _ogg_header_end(data)
+    end = ogg.header_end(data)
     if end is None:
         return None
     head = io.BytesIO(data[:end])
@@ -220,7 +180,7 @@ def _write_ogg_head(data: bytes, ext: str, tags: TrackTags, cover: Cover | None)
     old_last_seq = struct.unpack_from("<I", data, data.rfind(b"OggS", 0, end) + 18)[0]
     audio = data[end:]
     if last_seq != old_last_seq:
-        audio = _renumber_pages(audio, serial, last_seq + 1)
+        audio = ogg.renumber_pages(audio, serial, last_seq + 1)
     return new_head + audio
 
 
