@@ -328,9 +328,9 @@ def release_cmd(
 # ---------------------------------------------------------------- serve
 
 HostOpt = Annotated[
-    str | None, typer.Option("--host", help="Address to bind ([serve] host, default 127.0.0.1).")
+    str | None, typer.Option("--host", help="Address to bind (\\[serve] host, default 127.0.0.1).")
 ]
-PortOpt = Annotated[int | None, typer.Option("--port", help="Port ([serve] port, default 4533).")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port (\\[serve] port, default 4533).")]
 
 
 @app.command()
@@ -342,7 +342,7 @@ def serve(
         bool | None,
         typer.Option(
             "--allow-plain/--no-allow-plain",
-            help="Accept plain p= / enc: passwords ([serve] allow_plain_passwords).",
+            help="Accept plain p= / enc: passwords (\\[serve] allow_plain_passwords).",
             show_default=False,
         ),
     ] = None,

@@ -181,7 +181,7 @@ def test_cli_release_json(archive, cli):
     assert "&ws=http%3A%2F%2F127.0.0.1%3A8000%2Ffiles%2F" in batch["magnet_link"]
     meta = lt.bdecode((archive.release_dir / batch["torrent_path"]).read_bytes())
     assert meta[b"announce-list"] == [[url.encode()]]
-    cli("release", "-a", archive.root, "--batch", "keep__0001", ok=False)
+    cli("release", "-a", archive.root, "--batch", "keep__0001", "--format", "v1", ok=False)
     assert cli.last.exit_code == 1 and "frozen" in cli.last.output
 
 
@@ -202,3 +202,29 @@ def test_bag_of_a_batch_is_checked_by_sha256sum(archive):
         Path(archive.batch_dir("keep__0001") / "tagmanifest-sha256.txt").read_text().count("\n")
         == 3
     )
+
+
+def test_re_release_keeps_a_frozen_torrents_own_format_and_trackers(archive):
+    build_archive(archive, {"keep__0001": 3})
+    url = "http://127.0.0.1:6969/announce"
+    release(archive, fmt="hybrid", piece_size="32KiB", trackers=[url], show_progress=False)
+    first = _published(archive)
+    again = release(archive, batches=["keep__0001"], show_progress=False)
+    assert again.unchanged == ["keep__0001"]
+    assert (
+        _published(archive)["release/torrents/keep__0001.torrent"]
+        == (first["release/torrents/keep__0001.torrent"])
+    )
+    with pytest.raises(ReleaseError, match="frozen"):
+        release(archive, batches=["keep__0001"], trackers=["http://127.0.0.1:1/a"])
+
+
+def test_a_missing_file_is_named_and_nothing_is_frozen(archive):
+    build_archive(archive, {"keep__0001": 3})
+    archive.track_path("keep__0001", "t0x001", "opus").unlink()
+    with pytest.raises(ReleaseError, match=r"keep__0001: .*t0x001\.opus is missing"):
+        release(archive, show_progress=False)
+    con = duckdb.connect(str(archive.catalog_db), read_only=True)
+    assert con.execute("SELECT status FROM batches").fetchone() == ("planned",)
+    con.close()
+    assert not archive.torrents_json.exists()

@@ -59,6 +59,7 @@ TRACKS = [
 FEATURED = {"t03": "ar2"}  # t03 also credits Émilie Brûlé as second artist
 SECONDS = 2.0
 COVER_PX = 600
+ART_PX = 800
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,11 @@ def build_released(root: Path) -> Released:
             "INSERT INTO track_files VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, 'keep')",
             (tid, batch, rel, n, size, sha, ext, kbps),
         )
+    # al4 also has an image in the album-art collection, larger than its embedded cover.
+    art = archive.release_dir / "album_art" / "al4.png"
+    art.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (ART_PX, ART_PX), (250, 200, 0)).save(art, "PNG")
+    con.execute("INSERT INTO album_images VALUES ('al4', ?, ?, 'al4.png')", (ART_PX, ART_PX))
     con.commit()
     con.close()
     return Released(archive, files, covers)

@@ -87,3 +87,6 @@ def test_serve_command_runs_on_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+    log = proc.stdout.read().decode() if proc.stdout else ""
+    # The access log shows the request but never the token.
+    assert "/rest/ping.view?u=gus&t=***&s=***" in log and token not in log

@@ -74,12 +74,12 @@ def test_cover_art_from_embedded_pictures(running: Running, cover_id):
     assert small.size == (50, 50) and small.format == "JPEG"
 
 
-def test_cover_art_of_album_without_present_pictures(running: Running):
-    # al4's only present file (t10) has a cover; t11/t12 have no files: still found via t10.
-    assert Image.open(io.BytesIO(running.get("getCoverArt", id="al-al4").content)).size == (
-        600,
-        600,
-    )
+def test_album_art_collection_comes_before_embedded_pictures(running: Running):
+    # al4 has an 800 px image in release/album_art/ and a 600 px cover embedded in t10.
+    album = Image.open(io.BytesIO(running.get("getCoverArt", id="al-al4").content))
+    assert album.size == (800, 800)
+    song = Image.open(io.BytesIO(running.get("getCoverArt", id="tr-t10").content))
+    assert song.size == (600, 600)
 
 
 def test_lyrics_are_empty(running: Running):

@@ -19,7 +19,7 @@ from musark.fsio import atomic_write_bytes, remove_stale_temps
 from musark.ids import check_id
 from musark.pack import bagit, torrents_json
 from musark.pack.album_art import collect_album_art
-from musark.pack.build import Built, build_torrent, layout_of_torrent
+from musark.pack.build import Built, build_torrent, layout_of_torrent, read_torrent
 from musark.pack.layout import FORMATS, Entry, path_key
 from musark.pack.piece_size import parse_piece_size
 from musark.pack.torrent import Options
@@ -98,16 +98,32 @@ def select_batches(
     return [r[0] for r in rows if not pending.get(r[0])][:next_n]
 
 
-def _done_files(con: duckdb.DuckDBPyConnection, batch: str) -> list[tuple]:
-    return con.execute(
+@dataclass
+class _BatchFiles:
+    rows: list[tuple]  # (track_id, ext, size, sha256, patch_size) of the 'done' files
+    data: list[Entry]
+    patches: list[Entry]
+
+
+def batch_files(archive: Archive, con: duckdb.DuckDBPyConnection, batch: str) -> _BatchFiles:
+    """The 'done' files and patches of ``batch``, checked on disk; raise naming what is wrong."""
+    rows = con.execute(
         "SELECT track_id, ext, size, sha256, patch_size FROM track_files "
         "WHERE batch = ? AND status = 'done' ORDER BY track_id",
         [batch],
     ).fetchall()
-
-
-def _check_on_disk(entries: list[Entry], batch: str) -> None:
-    for e in entries:
+    if not rows:
+        raise ReleaseError(f"batch {batch}: no files with status 'done' to release")
+    data = [
+        Entry(f"data/{tid}.{ext}", size, archive.track_path(batch, tid, ext))
+        for tid, ext, size, *_ in rows
+    ]
+    patches = [
+        Entry(f"{tid}.zstdpatch", psize, archive.patch_path(batch, tid))
+        for tid, _, _, _, psize in rows
+        if psize is not None
+    ]
+    for e in data + patches:
         try:
             size = e.source.stat().st_size  # type: ignore[union-attr]
         except FileNotFoundError:
@@ -116,6 +132,7 @@ def _check_on_disk(entries: list[Entry], batch: str) -> None:
             raise ReleaseError(
                 f"batch {batch}: {e.source} is {size} bytes, the catalogue records {e.size}"
             )
+    return _BatchFiles(rows, data, patches)
 
 
 @dataclass
@@ -127,6 +144,32 @@ class _Ctx:
     group: str
     advance: Callable[[int], None]
     result: ReleaseResult
+    explicit: frozenset[str] = frozenset()  # options given on this run's command line
+
+
+def _settings_for(
+    ctx: _Ctx, torrent: Path, frozen: bool, released_at: datetime
+) -> tuple[str, int | None, Options]:
+    """Format, piece size and options for one torrent: a frozen torrent keeps its own unless
+    this run names them explicitly (then a difference is refused as a change)."""
+    fmt, psize, options = ctx.fmt, ctx.piece_size, _options_for(ctx, released_at)
+    if frozen and torrent.exists():
+        data = torrent.read_bytes()
+        meta = read_torrent(data)
+        _, layout = layout_of_torrent(data)
+        if "format" not in ctx.explicit:
+            fmt = layout.fmt
+        if "piece_size" not in ctx.explicit:
+            psize = layout.piece_size
+        trackers = options.trackers
+        web_seeds = options.web_seeds
+        if "trackers" not in ctx.explicit:
+            trackers = tuple(t[0].decode() for t in meta.get(b"announce-list", []))
+        if "web_seeds" not in ctx.explicit:
+            web_seeds = tuple(w.decode() for w in meta.get(b"url-list", []))
+        stamp = meta.get(b"creation date")
+        options = Options(trackers, web_seeds, stamp)
+    return fmt, psize, options
 
 
 def _refuse_changes(old_data: bytes, built_files: list[Entry], what: str) -> None:
@@ -160,14 +203,8 @@ def _publish(ctx: _Ctx, built: Built, torrent: Path, frozen: bool, what: str) ->
 def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen: bool) -> None:
     name, tier, pop_min, pop_max, released_at = row
     arc = ctx.archive
-    rows = _done_files(con, name)
-    if not rows:
-        raise ReleaseError(f"batch {name}: no files with status 'done' to release")
-    data = [
-        Entry(f"data/{tid}.{ext}", size, arc.track_path(name, tid, ext))
-        for tid, ext, size, *_ in rows
-    ]
-    _check_on_disk(data, name)
+    files_ = batch_files(arc, con, name)
+    rows, data = files_.rows, files_.data
     recorded = {f"data/{tid}.{ext}": sha for tid, ext, _, sha, _ in rows if sha}
     head = {
         "bag-info.txt": bagit.bag_info(
@@ -195,12 +232,12 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
         text = bagit.manifest((p, digests[p]) for p in paths).encode("utf-8")
         return bagit.tag_files(head, text)
 
-    options = _options_for(ctx, released_at)
+    fmt, psize, options = _settings_for(ctx, torrent, frozen, released_at)
     built = build_torrent(
         name,
         files,
-        fmt=ctx.fmt,
-        piece_size=ctx.piece_size,
+        fmt=fmt,
+        piece_size=psize,
         options=options,
         contents=head,
         late=late,
@@ -215,51 +252,39 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
     for p, b in {**head, **late(built.digests.sha256)}.items():
         write_if_changed(arc.batch_dir(name) / p, b)
     _record_sha256(con, built.digests.sha256, name)
-    ctx.result.torrents.append(
-        torrents_json.make_entry(
-            built,
-            name=name,
-            group="batches",
-            display_name=f"{ctx.group} batch {name} ({len(data)} files)",
-            torrent_path=f"torrents/{torrent.name}",
-            added_at=released_at,
-            options=options,
-            tier=tier,
-            popularity_min=pop_min,
-            popularity_max=pop_max,
-        )
-    )
-    patches = [
-        Entry(f"{tid}.zstdpatch", psize, arc.patch_path(name, tid))
-        for tid, _, _, _, psize in rows
-        if psize is not None
-    ]
-    if patches:
-        _check_on_disk(patches, name)
-        ptorrent = arc.torrents_dir / f"patches__{name}.torrent"
-        pwhat = f"patch torrent of batch {name}"
-        if frozen and ptorrent.exists():
-            _refuse_changes(ptorrent.read_bytes(), patches, pwhat)
-        pbuilt = build_torrent(
-            name, patches, fmt=ctx.fmt, piece_size=ctx.piece_size, options=options
-        )
-        if pbuilt.warning:
-            ctx.result.warnings.append(pbuilt.warning)
-        _publish(ctx, pbuilt, ptorrent, frozen, pwhat)
+
+    def listed(b: Built, entry: str, group: str, display: str, path: Path, opts: Options) -> None:
         ctx.result.torrents.append(
             torrents_json.make_entry(
-                pbuilt,
-                name=f"patches__{name}",
-                group="patches",
-                display_name=f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)",
-                torrent_path=f"torrents/{ptorrent.name}",
+                b,
+                name=entry,
+                group=group,
+                display_name=display,
+                torrent_path=f"torrents/{path.name}",
                 added_at=released_at,
-                options=options,
+                options=opts,
                 tier=tier,
                 popularity_min=pop_min,
                 popularity_max=pop_max,
             )
         )
+
+    listed(
+        built, name, "batches", f"{ctx.group} batch {name} ({len(data)} files)", torrent, options
+    )
+    patches = files_.patches
+    if patches:
+        ptorrent = arc.torrents_dir / f"patches__{name}.torrent"
+        pwhat = f"patch torrent of batch {name}"
+        if frozen and ptorrent.exists():
+            _refuse_changes(ptorrent.read_bytes(), patches, pwhat)
+        pfmt, ppsize, poptions = _settings_for(ctx, ptorrent, frozen, released_at)
+        pbuilt = build_torrent(name, patches, fmt=pfmt, piece_size=ppsize, options=poptions)
+        if pbuilt.warning:
+            ctx.result.warnings.append(pbuilt.warning)
+        _publish(ctx, pbuilt, ptorrent, frozen, pwhat)
+        display = f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)"
+        listed(pbuilt, f"patches__{name}", "patches", display, ptorrent, poptions)
 
 
 def _options_for(ctx: _Ctx, released_at: datetime) -> Options:
@@ -321,6 +346,7 @@ def release(
     if not archive.catalog_db.exists():
         raise ReleaseError(f"{archive.catalog_db}: no catalogue here; nothing to release")
     settings = archive.settings.section("release")
+    fmt_arg = fmt
     fmt = fmt or settings.get("format", "v1")
     if fmt not in FORMATS:
         raise ReleaseError(f"torrent format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -344,6 +370,8 @@ def release(
             next_n if next_n is not None else int(settings.get("next", 1)),
             settings.get("order", "popularity"),
         )
+        for n in names:  # every file is where the catalogue says before anything is frozen
+            batch_files(archive, con, n)
         frozen = {
             r[0]
             for r in con.execute(
@@ -375,7 +403,22 @@ def release(
             transfer=True, disable=None if show_progress is None else not show_progress
         ) as bar:
             task = bar.add_task("hashing", total=int(total))
-            ctx = _Ctx(archive, fmt, psize, options, group, lambda n: bar.advance(task, n), result)
+            given = {
+                "format": fmt_arg,
+                "piece_size": piece_size,
+                "trackers": trackers,
+                "web_seeds": web_seeds,
+            }
+            ctx = _Ctx(
+                archive,
+                fmt,
+                psize,
+                options,
+                group,
+                lambda n: bar.advance(task, n),
+                result,
+                frozenset(k for k, v in given.items() if v),
+            )
             for n in names:
                 remove_stale_temps(archive.batch_dir(n))
                 _release_batch(ctx, con, rows[n], n in frozen)

@@ -13,9 +13,17 @@ from musark.serve.registry import method
 IGNORED_ARTICLES = "The El La Los Las Le Les"
 
 
+_ARTICLES = tuple(f"{a.lower()} " for a in IGNORED_ARTICLES.split())
+
+
 def _letter(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    first = folded.strip()[:1].upper()
+    """Index letter of a name: articles skipped ("The Quiet Ones" → Q), accents folded, else #."""
+    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().strip()
+    for article in _ARTICLES:
+        if folded.lower().startswith(article) and len(folded) > len(article):
+            folded = folded[len(article) :].lstrip()
+            break
+    first = folded[:1].upper()
     return first if first.isalpha() else "#"
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from musark.archive import Archive
 from musark.serve.auth import RateLimiter
+from musark.serve.coverart import CoverArt
 from musark.serve.errors import NOT_AUTHORIZED, ApiError
 from musark.serve.library import Library, album_entry, artist_entry, song_child
 from musark.serve.params import Params
@@ -32,6 +33,10 @@ class Server:
     allow_plain: bool
     fetch_on_demand: bool = False
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    covers: CoverArt = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.covers = CoverArt(self.library)
 
 
 @dataclass

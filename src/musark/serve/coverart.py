@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -17,6 +18,9 @@ from musark.serve.library import Library
 MAX_SIZE = 2048
 MAX_SOURCE_BYTES = 20_000_000
 _CACHE_ENTRIES = 256
+# The album-art torrent's files: '<album_id>.<ext>' in release/album_art/ (files/album_art/ on a
+# mirror that fetched that torrent like a batch).
+_ART_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(?:jpg|jpeg|png|webp|gif)$")
 
 
 def embedded_picture(path: Path) -> bytes | None:
@@ -58,6 +62,18 @@ class CoverArt:
         self._cache: OrderedDict[tuple[str, str, int | None], tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def album_art_file(self, album_id: str) -> bytes | None:
+        """The album's image from the album-art collection, when present here."""
+        row = self.lib.one("SELECT path FROM album_image WHERE album_id = ?", (album_id,))
+        if row is None or not _ART_RE.match(row[0]):
+            return None
+        archive = self.lib.archive
+        for folder in (archive.release_dir / "album_art", archive.files_dir / "album_art"):
+            path = folder / row[0]
+            if path.is_file() and path.stat().st_size <= MAX_SOURCE_BYTES:
+                return path.read_bytes()
+        return None
+
     def source(self, kind: str, raw: str) -> bytes | None:
         """Original picture bytes for an album (al), song (tr) or artist (ar), or None."""
         lib = self.lib
@@ -65,6 +81,9 @@ class CoverArt:
             songs = [lib.song(raw)]
         elif kind == "al":
             lib.album(raw)
+            art = self.album_art_file(raw)
+            if art is not None:
+                return art
             songs = lib.album_songs(raw)
         elif kind == "ar":
             lib.artist(raw)

@@ -16,7 +16,7 @@ from musark.fsio import atomic_path
 from musark.index.open import ensure_index_db
 
 LIBRARY_DB = "library.sqlite3"
-LIBRARY_VERSION = "1"
+LIBRARY_VERSION = "3"
 
 _BUILD = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -91,6 +91,13 @@ INSERT INTO artist(id, name, album_count, popularity, followers)
   SELECT ar.id, ar.name, (SELECT count(*) FROM artist_album aa WHERE aa.artist_id = ar.id),
          ar.popularity, ar.followers
   FROM idx.artists ar ORDER BY ar.name COLLATE NOCASE, ar.id;
+
+CREATE TABLE album_image (album_id TEXT PRIMARY KEY, path TEXT NOT NULL);
+INSERT INTO album_image
+  SELECT album_id, path FROM (
+    SELECT album_id, path, row_number() OVER (
+      PARTITION BY album_id ORDER BY coalesce(width, 0) * coalesce(height, 0) DESC, path) AS rn
+    FROM idx.album_images) WHERE rn = 1;
 
 CREATE TABLE genre_song (genre TEXT NOT NULL, n INTEGER NOT NULL, seq INTEGER NOT NULL,
   PRIMARY KEY (genre, n)) WITHOUT ROWID;

@@ -12,6 +12,7 @@ from musark.serve.context import Ctx
 from musark.serve.errors import bad_value
 from musark.serve.registry import method
 
+# Larger requests are clamped, as Subsonic servers do, rather than refused.
 MAX_SIZE = 500
 LIST_TYPES = (
     "random",
@@ -44,7 +45,7 @@ def _by_seq(ctx: Ctx, table: str, seqs: list[int]) -> list[sqlite3.Row]:
 def _album_rows(ctx: Ctx) -> list[sqlite3.Row]:
     p, lib = ctx.params, ctx.lib
     kind = p.require("type")
-    size = p.int("size", 10, hi=MAX_SIZE) or 0
+    size = min(p.int("size", 10) or 0, MAX_SIZE)
     offset = p.int("offset", 0) or 0
     if kind == "random":
         return _by_seq(ctx, "album", [i + 1 for i in _draw(lib.count("album"), size)])
@@ -146,7 +147,7 @@ def _random_seqs(
 def get_random_songs(ctx: Ctx) -> dict[str, Any]:
     """``size`` songs drawn uniformly from the whole archive (optionally a genre / year range)."""
     p = ctx.params
-    size = p.int("size", 10, hi=MAX_SIZE) or 0
+    size = min(p.int("size", 10) or 0, MAX_SIZE)
     lo = p.int("fromYear", lo=-9999, hi=9999)
     hi = p.int("toYear", lo=-9999, hi=9999)
     seqs = _random_seqs(ctx, size, p.get("genre") or None, lo, hi)
@@ -158,7 +159,7 @@ def get_songs_by_genre(ctx: Ctx) -> dict[str, Any]:
     """Songs of a genre, paged at a cost flat in the offset."""
     p = ctx.params
     genre = p.require("genre")
-    count = p.int("count", 10, hi=MAX_SIZE) or 0
+    count = min(p.int("count", 10) or 0, MAX_SIZE)
     offset = p.int("offset", 0) or 0
     rows = ctx.lib.all(
         "SELECT s.* FROM genre_song g JOIN song s ON s.seq = g.seq "

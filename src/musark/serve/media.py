@@ -10,7 +10,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from musark.serve import subsonic_ids as sid
 from musark.serve.context import Ctx
-from musark.serve.coverart import MAX_SIZE, CoverArt
+from musark.serve.coverart import MAX_SIZE
 from musark.serve.errors import NOT_FOUND, ApiError, bad_value
 from musark.serve.library import CONTENT_TYPES
 from musark.serve.registry import method
@@ -74,10 +74,7 @@ def get_cover_art(ctx: Ctx) -> Response:
     value = p.require("id")
     size = p.int("size", None, lo=1, hi=MAX_SIZE)
     kind, raw = sid.split(value)
-    covers: CoverArt | None = getattr(ctx.server, "covers", None)
-    if covers is None:
-        covers = ctx.server.covers = CoverArt(ctx.lib)  # type: ignore[attr-defined]
-    found = covers.get(kind, raw, size)
+    found = ctx.server.covers.get(kind, raw, size)
     if found is None:
         raise ApiError(NOT_FOUND, f"Cover art not found: {value} (no picture in its files)")
     data, ctype = found

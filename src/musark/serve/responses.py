@@ -82,10 +82,15 @@ def to_xml(body: dict[str, Any]) -> str:
 
 
 def _drop_none(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list):
-        return [_drop_none(v) for v in obj]
+    t = type(obj)
+    if t is dict:
+        return {
+            k: _drop_none(v) if type(v) in (dict, list) else v
+            for k, v in obj.items()
+            if v is not None
+        }
+    if t is list:
+        return [_drop_none(v) if type(v) in (dict, list) else v for v in obj]
     return obj
 
 

@@ -26,6 +26,9 @@ WRITER_HEAP = 256 * 1024 * 1024
 WRITER_THREADS = 2
 # Candidates fetched per query before paging; deep pages of a text search are rare.
 MAX_HITS = 2000
+# Every word's prefixes of 2..PREFIX_MAX characters are indexed as terms of their own, so a
+# half-typed word is one term lookup instead of a union over every word it starts.
+PREFIX_MIN, PREFIX_MAX = 2, 12
 
 
 def analyzer() -> tantivy.TextAnalyzer:
@@ -44,8 +47,17 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("name", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("ctx", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field("pfx", stored=False, tokenizer_name="whitespace", index_option="freq")
     b.add_float_field("pop", stored=False, fast=True, indexed=False)
     return b.build()
+
+
+def prefixes(tokens: list[str]) -> str:
+    """The PREFIX_MIN..PREFIX_MAX-character prefixes of analysed tokens, space-separated."""
+    out: set[str] = set()
+    for tok in tokens:
+        out.update(tok[:k] for k in range(PREFIX_MIN, min(len(tok), PREFIX_MAX) + 1))
+    return " ".join(out)
 
 
 def search_dir(archive: Archive) -> Path:
@@ -81,11 +93,15 @@ def build_search(archive: Archive, library_db: Path, *, show_progress: bool | No
         lib.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("artist", "album", "song")
     )
     n = 0
+    analyse = analyzer().analyze
     writer = index.writer(WRITER_HEAP, WRITER_THREADS)
     with progress(disable=show_progress is False if show_progress is not None else None) as bar:
         task = bar.add_task("search index", total=total)
         for kind, ident, name, ctx, pop in _docs(lib):
-            writer.add_document(tantivy.Document(kind=kind, id=ident, name=name, ctx=ctx, pop=pop))
+            pfx = prefixes(analyse(f"{name} {ctx}"))
+            writer.add_document(
+                tantivy.Document(kind=kind, id=ident, name=name, ctx=ctx, pfx=pfx, pop=pop)
+            )
             n += 1
             if n % 10000 == 0:
                 bar.update(task, completed=n)
@@ -123,15 +139,28 @@ class Searcher:
         """The query's terms as the index saw the names."""
         return self._analyzer.analyze(text)
 
+    def _exact(self, token: str) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.boost_query(q, boost))
+                for q, boost in (
+                    (tantivy.Query.term_query(self.schema, "name", token), 2.0),
+                    (tantivy.Query.term_query(self.schema, "ctx", token), 1.0),
+                )
+            ]
+        )
+
     def _term(self, token: str, *, prefix: bool) -> tantivy.Query:
-        per_field = []
-        for field, boost in (("name", 2.0), ("ctx", 1.0)):
-            if prefix:
-                q = tantivy.Query.fuzzy_term_query(self.schema, field, token, 0, True, True)
-            else:
-                q = tantivy.Query.term_query(self.schema, field, token)
-            per_field.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, boost)))
-        return tantivy.Query.boolean_query(per_field)
+        if not prefix:
+            return self._exact(token)
+        if len(token) <= PREFIX_MAX:
+            must = tantivy.Query.term_query(self.schema, "pfx", token)
+        else:
+            must = tantivy.Query.fuzzy_term_query(self.schema, "name", token, 0, True, True)
+        # A whole-word match still outranks a word that merely starts with the token.
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, must), (tantivy.Occur.Should, self._exact(token))]
+        )
 
     def search(self, kind: str, text: str, count: int, offset: int) -> SearchPage:
         """Ids of ``kind`` (artist, album, song) matching every term of ``text``, best first.

@@ -7,7 +7,8 @@ from typing import Any
 from musark.serve.context import Ctx
 from musark.serve.registry import method
 
-MAX_COUNT = 500
+# Full-sync clients ask for large pages; larger counts are clamped, not refused.
+MAX_COUNT = 2000
 
 
 def _page(ctx: Ctx, table: str, count: int, offset: int) -> list[str]:
@@ -20,7 +21,7 @@ def _page(ctx: Ctx, table: str, count: int, offset: int) -> list[str]:
 
 def _ids(ctx: Ctx, kind: str, table: str, text: str) -> list[str]:
     p = ctx.params
-    count = p.int(f"{kind}Count", 20, hi=MAX_COUNT) or 0
+    count = min(p.int(f"{kind}Count", 20) or 0, MAX_COUNT)
     offset = p.int(f"{kind}Offset", 0) or 0
     if count == 0:
         return []

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import uvicorn
 
 from musark.archive import Archive
 from musark.serve.app import create_app
+
+_SECRET_RE = re.compile(r"([?&](?:apiKey|p|t|s)=)[^&\s]*")
+
+
+class RedactCredentials(logging.Filter):
+    """Keep passwords, tokens and API keys of query strings out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_RE.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 def run_server(
@@ -19,6 +35,7 @@ def run_server(
 ) -> None:
     """Build the search index when needed, then serve the API and web player until interrupted."""
     cfg = archive.settings.section("serve")
+    logging.getLogger("uvicorn.access").addFilter(RedactCredentials())
     app = create_app(archive, allow_plain=allow_plain, fetch_on_demand=fetch_on_demand)
     uvicorn.run(
         app,

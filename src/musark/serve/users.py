@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +75,17 @@ class UserStore:
         self.path = self.state_dir / USERS_DB
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._fernet = _key(self.state_dir)
+        self._local = threading.local()
         with self._connect() as con:
             con.executescript(_DDL)
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA foreign_keys = ON")
+        """This thread's connection (a server checks credentials on every request)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30)
+            con.execute("PRAGMA foreign_keys = ON")
+            self._local.con = con
         return con
 
     def add(self, name: str, password: str, *, admin: bool = False) -> User:
