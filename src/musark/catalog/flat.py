@@ -91,6 +91,20 @@ def _stage_batches(
     return ok, bad
 
 
+def _csv_columns(path: Path, delim: str) -> str:
+    """The header's column names as a read_csv ``columns`` struct, all VARCHAR (no sniffing:
+    a dump with bad lines must still be read the way its header says)."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=delim), None)
+    if not header:
+        raise ValueError(f"{path}: empty CSV (a header row naming the columns is required)")
+    return "{" + ", ".join(f"{_q(h.strip())}: 'VARCHAR'" for h in header) + "}"
+
+
 def stage_csv(
     con: duckdb.DuckDBPyConnection, path: Path, source_no: int, chunk_rows: int, on_rows=None
 ) -> tuple[int, int]:
@@ -101,8 +115,9 @@ def stage_csv(
     reader = con.cursor()
     try:
         rel = reader.sql(
-            f"SELECT * FROM read_csv({_q(str(path))}, header = true, all_varchar = true, "
-            f"delim = {_q(delim)}, store_rejects = true, rejects_table = '_csv_errors', "
+            f"SELECT * FROM read_csv({_q(str(path))}, header = true, auto_detect = false, "
+            f"columns = {_csv_columns(path, delim)}, delim = {_q(delim)}, quote = '\"', "
+            "escape = '\"', store_rejects = true, rejects_table = '_csv_errors', "
             "rejects_scan = '_csv_scans')"
         )
         ok, bad = _stage_batches(

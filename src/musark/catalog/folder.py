@@ -65,7 +65,7 @@ def read_tags(path: str) -> dict[str, Any]:
         audio = mutagen.File(path, easy=True)
         if audio is None:
             raise ValueError("not a recognised audio format")
-        rec["duration_ms"] = int(round((audio.info.length or 0) * 1000))
+        rec["duration_ms"] = round((audio.info.length or 0) * 1000)
         tags = audio.tags or {}
         for key, field in _TAGS.items():
             try:
@@ -122,6 +122,13 @@ def _raw_sql(view: str, source: str, source_no: int) -> str:
         SELECT *, {hid.format("'album|' || lower(album_artist) || '|' || lower(album_name)")} AS aid,
             title IS NULL OR artists IS NULL OR album IS NULL AS untagged
         FROM f
+    ), k2 AS (
+        -- album fields come from whichever of its files carry them, not just the newest file
+        SELECT * REPLACE (
+            max(nullif(rdate, '')) OVER w AS rdate, max(nullif(tot, '')) OVER w AS tot,
+            max(label) OVER w AS label, max(copyright) OVER w AS copyright,
+            nullif(list_sort(list_distinct(flatten(list(genres) OVER w))), []) AS genres)
+        FROM k WINDOW w AS (PARTITION BY aid)
     )
     SELECT {source_no}::BIGINT * {ORD_SHIFT} + _row AS ord, '{src}' AS source, rel AS locator,
         coalesce(error, to_json(struct_pack(path, title, artists, album, tracknumber,
@@ -142,7 +149,7 @@ def _raw_sql(view: str, source: str, source_no: int) -> str:
             followers := NULL::VARCHAR, popularity := NULL::VARCHAR, genres := genres)) AS artists,
         NULL::STRUCT(url VARCHAR, width VARCHAR, height VARCHAR)[] AS images,
         untagged
-    FROM k
+    FROM k2
     """
 
 
@@ -173,7 +180,7 @@ def stage_folder(
                 raw = _raw_sql("_folder_batch", str(path), source_no)
                 untagged += con.execute(
                     f"SELECT count(*) FROM ({raw}) WHERE untagged AND pre_reason IS NULL"
-                ).fetchone()[0]
+                ).fetchall()[0][0]
                 o, b = stage_chunk(con, f"SELECT * EXCLUDE (untagged) FROM ({raw})")
             finally:
                 con.unregister("_folder_batch")

@@ -138,6 +138,7 @@ def ingest(
                 )
                 warnings.extend(extra.get("warnings", []))
         merged = merge_stage(con)
+        con.execute("DROP VIEW IF EXISTS stage_ok")
         con.execute("DROP TABLE IF EXISTS stage_rows")
         con.execute("DROP TABLE IF EXISTS stage_rejects")
     finally:

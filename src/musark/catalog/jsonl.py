@@ -16,12 +16,12 @@ from typing import BinaryIO
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import zstandard
 
 from musark.catalog.validate import stage_chunk
 
 BLOCK_BYTES = 64 * 1024 * 1024
+ARROW_BATCH_ROWS = 4096
 
 _STRUCTURE = {
     "id": "VARCHAR",
@@ -70,6 +70,21 @@ def open_stream(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
+def split_lines(buf: bytes) -> pa.LargeBinaryArray:
+    """Zero-copy Arrow array of the lines in ``buf``, each keeping its newline (found by numpy)."""
+    ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = ends + 1
+    offsets[-1] = len(buf)
+    if len(ends) and ends[-1] == len(buf) - 1:
+        offsets = offsets[:-1]  # no empty line after a final newline
+    n = len(offsets) - 1
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
+    )
+
+
 def line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
     """Yield Arrow tables (line BIGINT, raw BINARY) of at most ``max_lines`` lines each."""
     first_line = 1
@@ -89,17 +104,19 @@ def line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
                     carry = buf
                     continue
                 buf, carry = buf[:cut], buf[cut + 1 :]
-            lines = pc.list_flatten(pc.split_pattern(pa.array([buf], pa.large_binary()), b"\n"))
+            lines = split_lines(buf)
             n = len(lines)
             numbers = np.arange(first_line, first_line + n, dtype=np.int64)
             first_line += n
             for start in range(0, n, max_lines):
-                yield pa.table(
+                table = pa.table(
                     {
                         "line": numbers[start : start + max_lines],
                         "raw": lines.slice(start, max_lines),
                     }
                 )
+                # DuckDB scans an Arrow table in parallel per record batch: give it many
+                yield pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS))
             if eof:
                 break
 
@@ -110,17 +127,17 @@ def raw_sql(view: str, source: str, source_no: int) -> str:
     src = source.replace("'", "''")
     return f"""
     WITH d AS (
-        SELECT line, raw, rtrim(try(decode(raw)), chr(13)) AS txt
-        FROM {view} WHERE octet_length(raw) > 0 AND raw <> '\\x0D'::BLOB
+        SELECT line, raw, rtrim(try(decode(raw)), chr(10) || chr(13)) AS txt
+        FROM {view}
+        WHERE octet_length(raw) > 2 OR raw NOT IN (''::BLOB, '\\x0A'::BLOB, '\\x0D\\x0A'::BLOB)
     ), j AS (
-        SELECT line, txt, coalesce(txt, raw::VARCHAR) AS rawtext,
+        SELECT line, txt, coalesce(txt, regexp_replace(raw::VARCHAR, '(\\\\x0D)?\\\\x0A$', '')) AS rawtext,
             CASE WHEN txt IS NULL THEN 'invalid_utf8'
-                 WHEN NOT coalesce(json_valid(txt), false) THEN 'invalid_json'
-                 WHEN json_type(txt) <> 'OBJECT' THEN 'invalid_json' END AS pre_reason
+                 WHEN NOT starts_with(ltrim(txt), '{{') THEN 'invalid_json' END AS pre_reason
         FROM d
     ), p AS (
-        SELECT *, CASE WHEN pre_reason IS NULL
-            THEN try(json_transform(txt, '{structure}')) END AS r FROM j
+        SELECT *, CASE WHEN pre_reason IS NULL AND json_valid(txt)
+            THEN json_transform(txt, '{structure}') END AS r FROM j
     )
     SELECT
         {source_no}::BIGINT * 1099511627776 + line AS ord,

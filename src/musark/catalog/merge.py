@@ -1,7 +1,7 @@
 """Set-based merge of one ingest's stage into the catalogue, in a single transaction.
 
 Per entity (track, album, artist) the newest staged record wins inside the run (latest
-``fetched_at``, then the later line). It then replaces the catalogue's row when it is newer, or as
+``fetched_at``, then the later line; picked with a hash aggregate, not a sort). It then replaces the catalogue's row when it is newer, or as
 new with equal ``fetched_at`` but different content (``record_hash``); an identical record leaves
 the catalogue untouched, so ingesting the same dump twice changes nothing. Child rows
 (track_artists, album_images, artist_genres, track_audio, isrc_tracks) follow their parent's winner.
@@ -18,6 +18,7 @@ _NEWER = """(o.id IS NULL
     OR coalesce(s.fetched_at, TIMESTAMP '0001-01-01') > coalesce(o.fetched_at, TIMESTAMP '0001-01-01')
     OR (s.fetched_at IS NOT DISTINCT FROM o.fetched_at AND s.record_hash <> o.record_hash))"""
 _OLDER = """(coalesce(s.fetched_at, TIMESTAMP '0001-01-01') < coalesce(o.fetched_at, TIMESTAMP '0001-01-01'))"""
+_NEWEST = "arg_max(ord, (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord))"
 
 _TRACK_COLS = (
     "id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
@@ -27,13 +28,18 @@ _ALBUM_COLS = (
     "id, name, album_type, label, copyright_c, copyright_p, upc, release_date, "
     "release_date_precision, total_tracks, popularity, fetched_at, source"
 )
+_ALBUM_FROM_STAGE = (
+    "album_id AS id, album_name AS name, album_type, label, copyright_c, copyright_p, upc, "
+    "release_date, release_date_precision, total_tracks, album_popularity AS popularity, "
+    "fetched_at, source"
+)
 
 
 def _winners(con: duckdb.DuckDBPyConnection, kind: str, table: str) -> dict[str, int]:
-    """Create temp table w_<kind>(id, is_new) from s_<kind> vs ``table``; return counts."""
+    """Create temp table w_<kind>(id, ord, record_hash, is_new) from s_<kind>; return counts."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE w_{kind} AS
-        SELECT s.id, o.id IS NULL AS is_new
+        SELECT s.id, s.ord, s.record_hash, o.id IS NULL AS is_new
         FROM s_{kind} s LEFT JOIN {table} o ON o.id = s.id
         WHERE {_NEWER}""")
     added, replaced, staged, older = con.execute(f"""
@@ -41,7 +47,7 @@ def _winners(con: duckdb.DuckDBPyConnection, kind: str, table: str) -> dict[str,
                (SELECT count(*) FILTER (NOT is_new) FROM w_{kind}),
                (SELECT count(*) FROM s_{kind}),
                (SELECT count(*) FROM s_{kind} s JOIN {table} o ON o.id = s.id WHERE {_OLDER})
-    """).fetchone()
+    """).fetchall()[0]
     return {
         "added": added,
         "updated": replaced,
@@ -55,7 +61,7 @@ def _replace(con: duckdb.DuckDBPyConnection, kind: str, table: str, key: str = "
 
 
 def merge_stage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Merge stage_rows/stage_rejects into the catalogue tables; return per-entity counts."""
+    """Merge the stage (valid rows and rejects) into the catalogue tables; return per-entity counts."""
     con.execute("BEGIN TRANSACTION")
     try:
         result = _merge(con)
@@ -69,71 +75,67 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    # --- tracks
-    con.execute("""
+    # --- tracks: the stage is read by ord (unique per record); only keys are copied around
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_tracks AS
-        SELECT *, hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
-                       popularity, streams, list_transform(artists, lambda a: a.id),
-                       audio_path, audio_size, audio_mtime_ns) AS record_hash
-        FROM stage_rows
-        QUALIFY row_number() OVER (PARTITION BY id ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+        SELECT ord, id, fetched_at,
+               hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
+                    popularity, streams, list_transform(artists, lambda a: a.id),
+                    audio_path, audio_size, audio_mtime_ns) AS record_hash
+        FROM stage_ok SEMI JOIN (SELECT {_NEWEST} AS ord FROM stage_ok GROUP BY id) USING (ord)
     """)
     tracks = _winners(con, "tracks", "tracks")
     for child, key in (("track_artists", "track_id"), ("track_audio", "track_id")):
         _replace(con, "tracks", child, key)
-    con.execute(
-        "DELETE FROM isrc_tracks WHERE track_id IN (SELECT id FROM w_tracks WHERE NOT is_new)"
-    )
+    _replace(con, "tracks", "isrc_tracks", "track_id")
     _replace(con, "tracks", "tracks")
+    won = "stage_ok s JOIN w_tracks w USING (ord)"
     con.execute(f"""
         INSERT INTO tracks ({_TRACK_COLS}, record_hash)
-        SELECT {_TRACK_COLS}, record_hash FROM s_tracks SEMI JOIN w_tracks USING (id) ORDER BY id""")
-    con.execute("""
+        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, w.record_hash FROM {won} ORDER BY s.id""")
+    con.execute(f"""
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (
-            SELECT id, unnest(artists) AS a, generate_subscripts(artists, 1) AS pos
-            FROM s_tracks SEMI JOIN w_tracks USING (id))
+            SELECT s.id, unnest(s.artists) AS a, generate_subscripts(s.artists, 1) AS pos
+            FROM {won})
         ORDER BY id, pos""")
-    con.execute("""
+    con.execute(f"""
         INSERT INTO track_audio
-        SELECT id, audio_path, audio_size, audio_mtime_ns
-        FROM s_tracks SEMI JOIN w_tracks USING (id) WHERE audio_path IS NOT NULL ORDER BY id""")
-    con.execute("""
+        SELECT s.id, s.audio_path, s.audio_size, s.audio_mtime_ns
+        FROM {won} WHERE s.audio_path IS NOT NULL ORDER BY s.id""")
+    con.execute(f"""
         INSERT INTO isrc_tracks
-        SELECT isrc, id FROM s_tracks SEMI JOIN w_tracks USING (id)
-        WHERE isrc IS NOT NULL ORDER BY isrc, id""")
+        SELECT s.isrc, s.id FROM {won} WHERE s.isrc IS NOT NULL ORDER BY s.isrc, s.id""")
 
     # --- albums: the newest record of each album among this run's valid tracks
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_albums AS
-        SELECT album_id AS id, album_name AS name, album_type, label, copyright_c, copyright_p,
-               upc, release_date, release_date_precision, total_tracks,
-               album_popularity AS popularity, fetched_at, source, images,
+        SELECT ord, album_id AS id, fetched_at,
                hash(album_name, album_type, label, copyright_c, copyright_p, upc, release_date,
                     release_date_precision, total_tracks, album_popularity, images) AS record_hash
-        FROM stage_rows
-        QUALIFY row_number() OVER (PARTITION BY album_id
-                                   ORDER BY fetched_at DESC NULLS LAST, ord DESC) = 1
+        FROM stage_ok SEMI JOIN (SELECT {_NEWEST} AS ord FROM stage_ok GROUP BY album_id)
+            USING (ord)
     """)
     albums = _winners(con, "albums", "albums")
     _replace(con, "albums", "album_images", "album_id")
     _replace(con, "albums", "albums")
+    won = "stage_ok s JOIN w_albums w USING (ord)"
     con.execute(f"""
         INSERT INTO albums ({_ALBUM_COLS}, record_hash)
-        SELECT {_ALBUM_COLS}, record_hash FROM s_albums SEMI JOIN w_albums USING (id) ORDER BY id""")
-    con.execute("""
+        SELECT {_ALBUM_FROM_STAGE.replace("album_id AS id", "s.album_id AS id")}, w.record_hash
+        FROM {won} ORDER BY s.album_id""")
+    con.execute(f"""
         INSERT INTO album_images
         SELECT id, i.width, i.height, i.url FROM (
-            SELECT id, unnest(images) AS i, generate_subscripts(images, 1) AS pos
-            FROM s_albums SEMI JOIN w_albums USING (id))
+            SELECT s.album_id AS id, unnest(s.images) AS i, generate_subscripts(s.images, 1) AS pos
+            FROM {won})
         ORDER BY id, pos""")
-
     # --- artists: absent followers/popularity/genres keep what the catalogue already knows
     con.execute("""
         CREATE OR REPLACE TEMP TABLE s_artists AS
-        SELECT a.id, a.name, a.followers, a.popularity, a.genres, fetched_at, source,
+        SELECT ord, a.id, a.name, a.followers, a.popularity, a.genres, fetched_at, source,
                hash(a.name, a.followers, a.popularity, list_sort(a.genres)) AS record_hash
-        FROM (SELECT unnest(artists) AS a, fetched_at, source, ord FROM stage_rows)
+        FROM (SELECT unnest(artists) AS a, fetched_at, source, ord FROM stage_ok)
         QUALIFY row_number() OVER (PARTITION BY a.id
             ORDER BY fetched_at DESC NULLS LAST, (a.followers IS NOT NULL) DESC, ord DESC) = 1
     """)
@@ -162,13 +164,20 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         SELECT DISTINCT id, unnest(genres) FROM s_artists SEMI JOIN w_artists USING (id)
         WHERE genres IS NOT NULL ORDER BY ALL""")
 
+    # point lookups (catalog/lookup.py): ART indexes, built in bulk by the first ingest and
+    # maintained by later ones; DuckDB keeps their nodes in buffer-managed blocks
+    con.execute("CREATE INDEX IF NOT EXISTS tracks_id_idx ON tracks (id)")
+    con.execute("CREATE INDEX IF NOT EXISTS isrc_tracks_isrc_idx ON isrc_tracks (isrc)")
+
     # --- rejects: one row per (source, locator, reason), first rejection kept
     rejects = con.execute("""
         INSERT INTO rejects
-        SELECT source, locator, reason, any_value(raw), now()::TIMESTAMP FROM stage_rejects s
+        SELECT source, locator, reason, any_value(raw), now()::TIMESTAMP FROM (
+            SELECT source, locator, reason, raw FROM stage_rows WHERE reason IS NOT NULL
+            UNION ALL SELECT source, locator, reason, raw FROM stage_rejects) s
         WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.source = s.source
                           AND r.locator = s.locator AND r.reason = s.reason)
-        GROUP BY source, locator, reason ORDER BY source, locator""").fetchone()
+        GROUP BY source, locator, reason ORDER BY source, locator""").fetchall()[0]
     return {
         "tracks": tracks,
         "albums": albums,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
+import pyarrow as pa
 
 from musark.catalog.validate import stage_chunk
 
@@ -81,7 +82,14 @@ def _copy(con: duckdb.DuckDBPyConnection, db, table: str, have: set[str], order:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
         cur.execute(_select(table, have))
         reader = cur.fetch_record_batch()
-        con.register("_sq_reader", reader)
+        # an empty table comes back with guessed (integer) types: view such columns as bytes
+        blob = {f.name for f in reader.schema if pa.types.is_binary(f.type)}
+        cols = ", ".join(
+            c if c in blob or c in _INT_COLS or c == "_rowid" else f"encode({c}::VARCHAR) AS {c}"
+            for c in ("_rowid", *LAYOUT[table])
+        )
+        con.register("_sq_reader_raw", reader)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _sq_reader AS SELECT {cols} FROM _sq_reader_raw")
         text = [c for c in LAYOUT[table] if c not in _INT_COLS]
         decoded = ", ".join(
             [f"{c}" for c in LAYOUT[table] if c in _INT_COLS] + [f"{_dec(c)} AS {c}" for c in text]
@@ -91,7 +99,8 @@ def _copy(con: duckdb.DuckDBPyConnection, db, table: str, have: set[str], order:
             SELECT _rowid, {decoded}, {_utf8_ok(LAYOUT[table])} AS utf8_ok
             FROM _sq_reader ORDER BY {order}""")
     finally:
-        con.unregister("_sq_reader")
+        con.execute("DROP VIEW IF EXISTS _sq_reader")
+        con.unregister("_sq_reader_raw")
         cur.close()
 
 
@@ -160,7 +169,7 @@ def stage_sqlite(
         SELECT album_rowid, list(struct_pack(url := url, width := width, height := height)
                                  ORDER BY _rowid) AS images
         FROM sq_album_images GROUP BY album_rowid ORDER BY album_rowid""")
-    lo_hi = con.execute("SELECT min(_rowid), max(_rowid) FROM sq_tracks").fetchone()
+    lo_hi = con.execute("SELECT min(_rowid), max(_rowid) FROM sq_tracks").fetchall()[0]
     ok = bad = 0
     if lo_hi[0] is not None:
         lo, top = int(lo_hi[0]), int(lo_hi[1])

@@ -19,9 +19,9 @@ def catalog_stats(archive: Archive, top_labels: int = 10) -> dict[str, Any]:
         tracks, isrcs, with_streams, unknown_pop = con.execute(
             "SELECT count(*), count(DISTINCT isrc), count(streams), count(*) - count(popularity) "
             "FROM tracks"
-        ).fetchone()
-        albums = con.execute("SELECT count(*) FROM albums").fetchone()[0]
-        artists = con.execute("SELECT count(*) FROM artists").fetchone()[0]
+        ).fetchall()[0]
+        albums = con.execute("SELECT count(*) FROM albums").fetchall()[0][0]
+        artists = con.execute("SELECT count(*) FROM artists").fetchall()[0][0]
         per_isrc = con.execute("""
             SELECT CASE WHEN n >= 5 THEN '5+' ELSE n::VARCHAR END AS bucket, count(*)
             FROM (SELECT count(*) AS n FROM tracks WHERE isrc IS NOT NULL GROUP BY isrc)
@@ -44,7 +44,7 @@ def catalog_stats(archive: Archive, top_labels: int = 10) -> dict[str, Any]:
             )
             for lo, hi in _POP_BUCKETS
         }
-        label_count = con.execute("SELECT count(DISTINCT label) FROM albums").fetchone()[0]
+        label_count = con.execute("SELECT count(DISTINCT label) FROM albums").fetchall()[0][0]
         labels = con.execute(
             "SELECT label, count(*) AS albums FROM albums WHERE label IS NOT NULL "
             "GROUP BY label ORDER BY albums DESC, label LIMIT ?",
@@ -53,7 +53,7 @@ def catalog_stats(archive: Archive, top_labels: int = 10) -> dict[str, Any]:
         rejects = con.execute(
             "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY count(*) DESC, reason"
         ).fetchall()
-        audio = con.execute("SELECT count(*) FROM track_audio").fetchone()[0]
+        audio = con.execute("SELECT count(*) FROM track_audio").fetchall()[0][0]
     finally:
         con.close()
     return {

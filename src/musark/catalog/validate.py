@@ -72,8 +72,12 @@ CREATE OR REPLACE TEMP TABLE stage_rows (
     explicit BOOLEAN, isrc VARCHAR, popularity SMALLINT, streams BIGINT, fetched_at TIMESTAMP,
     artists STRUCT(id VARCHAR, name VARCHAR, followers BIGINT, popularity SMALLINT, genres VARCHAR[])[],
     images STRUCT(url VARCHAR, width INTEGER, height INTEGER)[],
-    audio_path VARCHAR, audio_size BIGINT, audio_mtime_ns BIGINT
+    audio_path VARCHAR, audio_size BIGINT, audio_mtime_ns BIGINT,
+    reason VARCHAR,     -- NULL for a valid record
+    raw VARCHAR         -- the record as read, kept for rejected ones only
 );
+CREATE OR REPLACE TEMP VIEW stage_ok AS SELECT * FROM stage_rows WHERE reason IS NULL;
+-- rejects found before a record exists (e.g. CSV lines the parser could not split)
 CREATE OR REPLACE TEMP TABLE stage_rejects (
     source VARCHAR, locator VARCHAR, reason VARCHAR, raw VARCHAR
 );
@@ -189,19 +193,17 @@ TYPED_SQL = f"""
 
 def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
     """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT *, {REASON_SQL} AS reason FROM ({raw_sql})"
-    )
-    con.execute(
-        f"INSERT INTO stage_rejects SELECT source, locator, reason, left(raw, {RAW_MAX}) "
-        "FROM _chunk WHERE reason IS NOT NULL"
-    )
-    con.execute(f"INSERT INTO stage_rows SELECT {TYPED_SQL} FROM _chunk WHERE reason IS NULL")
-    ok, bad = con.execute(
-        "SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL) FROM _chunk"
-    ).fetchone()
-    con.execute("DROP TABLE _chunk")
-    return int(ok), int(bad)
+    # one pass, one write: typed values and the reason land together; the raw text is kept
+    # only for rejected records
+    before = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][
+        0
+    ]
+    total = con.execute(f"""
+        INSERT INTO stage_rows
+        SELECT {TYPED_SQL}, reason, CASE WHEN reason IS NOT NULL THEN left(raw, {RAW_MAX}) END
+        FROM (SELECT *, {REASON_SQL} AS reason FROM ({raw_sql}))""").fetchall()[0][0]
+    bad = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][0]
+    return int(total) - int(bad - before), int(bad - before)
 
 
 def null_raw_columns(present: set[str]) -> str:

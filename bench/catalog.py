@@ -1,0 +1,141 @@
+"""Benchmark: `musark ingest` vs DuckDB's bare read_json → Parquet on the same synthetic dump.
+
+Also measures the ingest's peak RSS (the child process, via wait4) and the p99 latency of track
+lookups by id and by ISRC. Size: --tracks N (default 2,000,000) or $MUSARK_BENCH_TRACKS.
+The last line printed is one JSON object; the speed ratio is under ``ingest_ratio_vs_duckdb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from musark.archive import Archive, init_archive  # noqa: E402
+from musark.catalog.lookup import TrackLookup  # noqa: E402
+from musark.catalog.synth import synth_catalog  # noqa: E402
+
+
+def _peer(dump: Path, out: Path) -> float:
+    """Seconds DuckDB takes to turn the dump into Parquet with read_json, nothing else."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    t = time.perf_counter()
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{dump}', format = 'newline_delimited', "
+        f"ignore_errors = true)) TO '{out}' (FORMAT parquet)"
+    )
+    elapsed = time.perf_counter() - t
+    con.close()
+    return elapsed
+
+
+def _ingest(dump: Path, archive: Path) -> tuple[float, int, dict]:
+    """Run `musark ingest` in a child process; return (seconds, peak RSS bytes, its JSON)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "musark", "ingest", str(dump), "--archive", str(archive), "--json"],
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"musark ingest failed with status {status}")
+    return elapsed, usage.ru_maxrss * 1024, json.loads(out)
+
+
+def _p(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _lookups(archive: Archive, n: int) -> dict[str, float]:
+    with TrackLookup(archive) as lk:
+        sample = lk.con.execute(
+            f"SELECT id, isrc FROM tracks USING SAMPLE {n} ROWS (reservoir, 42)"
+        ).fetchall()
+        random.Random(7).shuffle(sample)
+        for tid, _ in sample[:20]:  # warm the buffer pool the way a running server would be
+            lk.by_id(tid)
+        by_id, by_isrc = [], []
+        for tid, isrc in sample:
+            t = time.perf_counter()
+            row = lk.by_id(tid)
+            by_id.append(time.perf_counter() - t)
+            assert row is not None and row["id"] == tid
+            if isrc:
+                t = time.perf_counter()
+                rows = lk.by_isrc(isrc)
+                by_isrc.append(time.perf_counter() - t)
+                assert any(r["id"] == tid for r in rows)
+    return {
+        "lookup_id_p50_ms": round(_p(by_id, 0.50) * 1000, 3),
+        "lookup_id_p99_ms": round(_p(by_id, 0.99) * 1000, 3),
+        "lookup_isrc_p50_ms": round(_p(by_isrc, 0.50) * 1000, 3),
+        "lookup_isrc_p99_ms": round(_p(by_isrc, 0.99) * 1000, 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--tracks", type=int, default=int(os.environ.get("MUSARK_BENCH_TRACKS", 2_000_000))
+    )
+    ap.add_argument("--bad-rate", type=float, default=0.001)
+    ap.add_argument("--lookups", type=int, default=1000)
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the dump here between runs")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="musark-bench-catalog-"))
+    work.mkdir(parents=True, exist_ok=True)
+    dump = work / f"synth-{args.tracks}.jsonl"
+    try:
+        if not dump.exists():
+            t = time.perf_counter()
+            synth_catalog(dump, args.tracks, seed=1, bad_rate=args.bad_rate)
+            print(
+                f"synthesised {args.tracks} tracks in {time.perf_counter() - t:.1f} s", flush=True
+            )
+        size = dump.stat().st_size
+        peer_s = _peer(dump, work / "peer.parquet")
+        print(f"duckdb read_json -> parquet: {peer_s:.2f} s", flush=True)
+        arc = Archive(work / "archive")
+        shutil.rmtree(arc.root, ignore_errors=True)
+        init_archive(arc)
+        ingest_s, rss, result = _ingest(dump, arc.root)
+        print(f"musark ingest: {ingest_s:.2f} s, peak RSS {rss / 2**20:.0f} MiB", flush=True)
+        lookups = _lookups(arc, args.lookups)
+        figures = {
+            "tracks": args.tracks,
+            "dump_bytes": size,
+            "peer_rows_per_s": round(args.tracks / peer_s),
+            "ingest_rows_per_s": round(args.tracks / ingest_s),
+            "ingest_ratio_vs_duckdb": round(peer_s / ingest_s, 3),
+            "ingest_peak_rss_mib": round(rss / 2**20, 1),
+            "ingested": result["ingested"],
+            "rejected": result["rejected"],
+            **lookups,
+        }
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
