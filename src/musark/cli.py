@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -134,6 +135,21 @@ def synth_catalog_cmd(
 # ---------------------------------------------------------------- plan
 
 
+def _plan_stage(
+    cmd: str, call: Callable[[], dict], printer: Callable[[dict], None], json: bool
+) -> None:
+    """Run a plan-stage command: bad input is one clear line on stderr and exit status 1."""
+    try:
+        result = call()
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"musark {cmd}: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if json:
+        emit_json(result)
+    else:
+        printer(result)
+
+
 @app.command()
 def plan(
     budget: Annotated[
@@ -162,21 +178,16 @@ def plan(
     from musark.plan.planner import PlanRequest, run_plan
     from musark.plan.sizes import parse_size
 
-    try:
+    def call() -> dict:
         req = PlanRequest(
             budget_bytes=parse_size(budget) if budget is not None else None,
             coverage=coverage,
             batch_size=batch_size,
             exclude=list(exclude or []),
         )
-        summary = run_plan(_archive(archive), req)
-    except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"musark plan: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    if json:
-        emit_json(summary)
-    else:
-        print_plan(summary)
+        return run_plan(_archive(archive), req)
+
+    _plan_stage("plan", call, print_plan, json)
 
 
 @app.command()
@@ -192,15 +203,7 @@ def report(
     from musark.plan.cli_output import print_report
     from musark.plan.report import run_report
 
-    try:
-        numbers = run_report(_archive(archive), out_dir)
-    except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"musark report: error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    if json:
-        emit_json(numbers)
-    else:
-        print_report(numbers)
+    _plan_stage("report", lambda: run_report(_archive(archive), out_dir), print_report, json)
 
 
 # ---------------------------------------------------------------- media

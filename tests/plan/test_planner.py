@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 import pytest
@@ -262,3 +263,37 @@ def test_listens_model_reproduces_the_reference_shape(archive, catalogue):
     assert cat["tracks_under_1000_listens_pct"] >= 70
     assert cat["coverage_pct_top_37pct_tracks"] == pytest.approx(99.6, abs=0.25)
     assert cat["top3_share_pct"] > 10
+
+
+def test_real_source_size_replaces_the_estimate_in_a_keep_tier(cat_archive):
+    (tid,) = query(cat_archive, "SELECT id FROM tracks WHERE popularity > 30 ORDER BY id LIMIT 1")[
+        0
+    ]
+    query(cat_archive, "INSERT INTO track_audio VALUES (?, '/music/x.ogg', 3210987, 0)", [tid])
+    plan(cat_archive)
+    assert query(cat_archive, "SELECT est_bytes FROM track_files WHERE track_id = ?", [tid]) == [
+        (3210987,)
+    ]
+    # an estimate otherwise: duration x kbps x 125 x 1.01 + 65536
+    (other, dur) = query(
+        cat_archive,
+        "SELECT t.id, t.duration_ms FROM tracks t JOIN track_files f ON f.track_id = t.id "
+        "WHERE f.tier = 'keep' AND t.id <> ? ORDER BY t.id LIMIT 1",
+        [tid],
+    )[0]
+    (est,) = query(cat_archive, "SELECT est_bytes FROM track_files WHERE track_id = ?", [other])[0]
+    assert est == math.ceil(dur / 1000 * 160 * 125 * 1.01) + 65536
+
+
+def test_plan_through_synth_catalog_and_ingest(archive, cli, tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    cli("synth", "catalog", dump, "--tracks", "1500")
+    cli("ingest", dump, "--archive", archive.root)
+    s = cli.json("plan", "--archive", archive.root, "--coverage", "99", "--batch-size", "300")
+    assert s["model"]["kind"] in ("mixed", "streams", "popularity_curve")
+    assert s["selected"]["coverage_pct"] >= 99.0
+    assert s["catalogue"]["tracks"] == 1500
+    sizes = query(archive, "SELECT num_files FROM batches ORDER BY tier, seq")
+    assert sizes and all(0 < n <= 300 for (n,) in sizes)
+    n = cli.json("report", "--archive", archive.root)
+    assert n["plan"]["files"] == s["selected"]["files"]

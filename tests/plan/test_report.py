@@ -75,7 +75,14 @@ def test_plan_json_shape(cat_archive, cli):
     assert s["mode"] == "coverage" and s["coverage_target"] == 99.6
     assert set(s["selected"]) == {"files", "bytes", "listens", "coverage_pct", "files_pct"}
     assert [t["tier"] for t in s["tiers"]] == ["keep", "opus75"]
-    assert set(s["changes"]) == {"tracks", "by_transition", "moved_batch", "sample", "table", "first_plan"}
+    assert set(s["changes"]) == {
+        "tracks",
+        "by_transition",
+        "moved_batch",
+        "sample",
+        "table",
+        "first_plan",
+    }
 
 
 def test_plan_prints_the_model_it_used(cat_archive, cli):
@@ -96,3 +103,11 @@ def test_plan_without_a_catalogue_says_so(archive, cli):
     cli("plan", "--archive", archive.root, ok=False)
     assert cli.last.exit_code == 1 and "run `musark ingest` first" in cli.last.output
     assert not archive.catalog_db.exists()
+
+
+def test_report_before_any_plan_still_draws_the_catalogue(cat_archive, cli, tmp_path):
+    n = cli.json("report", "--archive", cat_archive.root, "--out", tmp_path / "r")
+    assert n["plan"]["files"] == 0 and n["coverage_curve"] == []
+    assert n["catalogue"]["tracks"] == 20000
+    for name in PLOTS:
+        Image.open(tmp_path / "r" / name).load()

@@ -7,6 +7,8 @@ from typing import Any
 from musark.console import out, print_kv, print_table
 from musark.plan.sizes import format_size
 
+SHOWN = 20
+
 
 def print_plan(s: dict[str, Any]) -> None:
     """Print a plan summary as tables."""
@@ -36,11 +38,18 @@ def print_plan(s: dict[str, Any]) -> None:
     )
     if s["changes"]["by_transition"]:
         print_table(
-            "status changes (all in table plan_changes)",
+            "status changes"
+            + ("" if s["changes"]["first_plan"] else " (each track in table plan_changes)"),
             [{"transition": k, "tracks": v} for k, v in s["changes"]["by_transition"].items()],
         )
     if s["excluded_released"]:
-        print_table("EXCLUDED BUT ALREADY RELEASED", s["excluded_released"])
+        shown = s["excluded_released"][:SHOWN]
+        more = len(s["excluded_released"]) - len(shown)
+        print_table(
+            f"EXCLUDED BUT ALREADY RELEASED: {len(s['excluded_released']):,} tracks"
+            + (f" (first {SHOWN}; all in --json)" if more else ""),
+            shown,
+        )
     if s["over_budget"]:
         out.print("[bold red]released batches alone exceed the budget[/]")
 

@@ -87,24 +87,21 @@ def load_exclusions(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
         con.unregister("_new_exclusions")
 
 
+# kind -> rows (track id, compared value) the kind's value is matched against
+_MATCH = {
+    "track": "SELECT id AS track_id, id AS v FROM tracks",
+    "isrc": "SELECT id, isrc FROM tracks",
+    "album": "SELECT id, album_id FROM tracks",
+    "artist": "SELECT track_id, artist_id FROM track_artists",
+    "label": "SELECT t.id, lower(trim(a.label)) FROM tracks t JOIN albums a ON a.id = t.album_id",
+}
+
+
 def excluded_tracks_sql() -> str:
     """SQL selecting (track_id, reason) for every catalogued track hit by a stored exclusion."""
-    return """
-        SELECT track_id, min(reason) AS reason FROM (
-            SELECT t.id AS track_id, 'track:' || e.value AS reason
-              FROM tracks t JOIN plan_exclusions e ON e.kind = 'track' AND t.id = e.value
-            UNION ALL
-            SELECT t.id, 'isrc:' || e.value
-              FROM tracks t JOIN plan_exclusions e ON e.kind = 'isrc' AND t.isrc = e.value
-            UNION ALL
-            SELECT t.id, 'album:' || e.value
-              FROM tracks t JOIN plan_exclusions e ON e.kind = 'album' AND t.album_id = e.value
-            UNION ALL
-            SELECT ta.track_id, 'artist:' || e.value
-              FROM track_artists ta JOIN plan_exclusions e ON e.kind = 'artist' AND ta.artist_id = e.value
-            UNION ALL
-            SELECT t.id, 'label:' || e.value
-              FROM tracks t JOIN albums a ON a.id = t.album_id
-              JOIN plan_exclusions e ON e.kind = 'label' AND lower(trim(a.label)) = e.value
-        ) GROUP BY track_id
-    """
+    parts = " UNION ALL ".join(
+        f"SELECT m.track_id, '{kind}:' || e.value AS reason FROM ({sql}) m(track_id, v) "
+        f"JOIN plan_exclusions e ON e.kind = '{kind}' AND m.v = e.value"
+        for kind, sql in _MATCH.items()
+    )
+    return f"SELECT track_id, min(reason) AS reason FROM ({parts}) GROUP BY track_id"

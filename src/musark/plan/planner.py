@@ -149,7 +149,9 @@ def _boundary(
     if mode == "budget":
         inside = f"{prev_bytes} + cum_bytes <= {room}"
     else:
-        inside = f"{facts['base_listens']} + {prev_listens} + cum_listens - unit_listens < {target!r}"
+        inside = (
+            f"{facts['base_listens']} + {prev_listens} + cum_listens - unit_listens < {target!r}"
+        )
     return bucket, inside
 
 
@@ -180,9 +182,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         if _one(con, "SELECT count(*) FROM plan_exclusions"):
             con.execute(f"CREATE OR REPLACE TEMP TABLE _excl AS {excluded_tracks_sql()}")
         else:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _excl (track_id VARCHAR, reason VARCHAR)"
-            )
+            con.execute("CREATE OR REPLACE TEMP TABLE _excl (track_id VARCHAR, reason VARCHAR)")
         facts["n_excluded"] = _one(con, "SELECT count(*) FROM _excl")
 
     def features(con: duckdb.DuckDBPyConnection) -> None:
@@ -454,14 +454,16 @@ def _summary(
     bytes_ = sum(t["bytes"] for t in tiers)
     # On a first plan every row is new: counted, not listed (plan_changes stays empty).
     source = (
-        "SELECT old_status, new_status FROM _changes"
+        "SELECT old_status, new_status, old_tier, new_tier FROM _changes"
         if facts["n_old"]
-        else "SELECT 'unplanned' AS old_status, status AS new_status FROM track_files"
+        else "SELECT 'unplanned' AS old_status, status AS new_status, NULL AS old_tier, "
+        "tier AS new_tier FROM track_files"
     )
     transitions = _rows(
         con,
-        "SELECT old_status || '->' || new_status AS transition, count(*) AS tracks "
-        f"FROM ({source}) GROUP BY ALL ORDER BY transition",
+        "SELECT old_status || '->' || new_status || CASE WHEN old_status = new_status "
+        "THEN ' (tier ' || old_tier || '->' || new_tier || ')' ELSE '' END AS transition, "
+        f"count(*) AS tracks FROM ({source}) GROUP BY ALL ORDER BY transition",
     )
     sample = _rows(con, f"SELECT * FROM _changes ORDER BY track_id LIMIT {SAMPLE}")
     excluded_released = _rows(

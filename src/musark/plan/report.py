@@ -33,11 +33,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 
 def _downsampled(cumulative_sql: str, n_sql: str) -> str:
-    """Keep ~CURVE_POINTS evenly spaced rows (and the last) of a numbered cumulative query."""
+    """Keep ~CURVE_POINTS evenly spaced rows, ~30 per e-fold (for log axes) and the ends."""
     return f"""
         WITH c AS ({cumulative_sql}), n AS ({n_sql})
         SELECT c.* EXCLUDE (rn) FROM c, n
         WHERE rn % greatest(1, n.n // {CURVE_POINTS}) = 0 OR rn = n.n OR rn = 1
+           OR (rn > 1 AND floor(ln(rn) * 30) <> floor(ln(rn - 1) * 30))
         ORDER BY rn
     """
 
