@@ -241,7 +241,10 @@ def process(
     if json:
         emit_json(report)
     else:
-        print_kv("process", {k: v for k, v in report.items() if k != "failures"})
+        lists = ("failures", "quarantined_examples")
+        print_kv("process", {k: v for k, v in report.items() if k not in lists})
+        for item in report["quarantined_examples"] + report["failures"]:
+            out.print(f"{item['track_id']}: {item['error']}", soft_wrap=True)
     if report["failed"]:
         raise typer.Exit(1)
 
@@ -265,7 +268,10 @@ def restore(
     if json:
         emit_json(result)
     else:
-        out.print(f"restored {result['track_id']} → {result['out']} (sha256 {result['sha256']})")
+        out.print(
+            f"restored {result['track_id']} → {result['out']} (sha256 {result['sha256']})",
+            soft_wrap=True,
+        )
 
 
 # ---------------------------------------------------------------- release

@@ -7,16 +7,13 @@ import pytest
 from musark.media.process import process_archive
 from musark.run.executors import LocalExecutor, make_executor
 from tests.run.helpers import make_workload, snapshot
-
-
-def _square(x: int) -> int:
-    return x * x
+from tests.run.workfns import die_on_three, square
 
 
 def test_local_executor_yields_every_result():
     ex = LocalExecutor(2)
     try:
-        assert sorted(ex.map_unordered(_square, range(20))) == [x * x for x in range(20)]
+        assert sorted(ex.map_unordered(square, range(20))) == [x * x for x in range(20)]
     finally:
         ex.close()
 
@@ -39,3 +36,15 @@ def test_local_and_ray_executors_produce_identical_archives(tmp_path):
         ray.shutdown()
     assert report.executor == "ray" and report.done == 16
     assert snapshot(on_ray) == snapshot(local)
+
+
+def test_a_worker_that_dies_is_isolated_and_reported_the_others_complete():
+    ex = LocalExecutor(2)
+    try:
+        results = list(
+            ex.map_unordered(die_on_three, range(8), lambda item, exc: ("crashed", item))
+        )
+    finally:
+        ex.close()
+    assert ("crashed", 3) in results
+    assert sorted(r for r in results if not isinstance(r, tuple)) == [0, 1, 2, 4, 5, 6, 7]

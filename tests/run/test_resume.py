@@ -57,7 +57,7 @@ def test_kill_9_mid_run_then_rerun_equals_a_clean_run(tmp_path):
     assert 0 < sum(f.startswith("files/") for f in partial["files"]) < len(WORKLOAD)
 
     rerun = _musark_process(arc, sources)
-    out, err = rerun.communicate(timeout=300)
+    _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert snapshot(arc) == snapshot(clean)
     assert not [p for p in arc.root.rglob(f"{TMP_PREFIX}*")]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import av
 
+from musark.media import ogg
+
 # A container whose packets cover less than its own timeline by more than this lost audio.
 GAP_TOLERANCE_S = 0.1
 # Check decodability of this many packets at each end (a full decode is the opus tier's job).
@@ -65,18 +67,6 @@ def _family(format_name: str) -> str:
 
 def _looks_like_audio(data: bytes) -> bool:
     return data.startswith(_AUDIO_MAGIC) or data[4:8] == b"ftyp"
-
-
-def _ogg_ends_cleanly(data: bytes) -> bool:
-    """True when the last Ogg page is complete and flagged end-of-stream."""
-    pos = data.rfind(b"OggS", max(0, len(data) - 70000))
-    if pos < 0 or len(data) < pos + 27:
-        return False
-    nseg = data[pos + 26]
-    if len(data) < pos + 27 + nseg:
-        return False
-    body = sum(data[pos + 27 : pos + 27 + nseg])
-    return pos + 27 + nseg + body == len(data) and bool(data[pos + 5] & 0x04)
 
 
 def probe_audio(data: bytes, expected_ms: int | None = None, tolerance: float = 0.25) -> Probe:
@@ -142,7 +132,7 @@ def probe_audio(data: bytes, expected_ms: int | None = None, tolerance: float = 
             raise BadAudio(
                 f"truncated: header declares {declared_s:.2f} s, the file holds {covered_s:.2f} s"
             )
-        if family == "ogg" and not _ogg_ends_cleanly(data):
+        if family == "ogg" and not ogg.ends_cleanly(data):
             raise BadAudio("truncated: the last Ogg page is incomplete or not end-of-stream")
         duration_ms = round(covered_s * 1000)
         if expected_ms and abs(duration_ms - expected_ms) > tolerance * expected_ms:

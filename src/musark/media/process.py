@@ -15,7 +15,7 @@ from musark.archive import Archive
 from musark.catalog.schema import connect
 from musark.fsio import remove_stale_temps
 from musark.media.jobs import load_jobs
-from musark.media.track import TrackJob, process_track
+from musark.media.track import crashed_record, safe_process_track
 from musark.run.executors import make_executor
 from musark.run.ledger import Ledger
 from musark.run.progress import job_progress
@@ -24,6 +24,8 @@ STAGE = "process"
 # Catalogue writes happen in chunks of this many results (or every FLUSH_SECONDS).
 FLUSH_ROWS = 500
 FLUSH_SECONDS = 10.0
+# Quarantined tracks listed in the report (all of them are in track_files and the ledger).
+MAX_EXAMPLES = 20
 
 RECORD_SCHEMA = pa.schema(
     [
@@ -67,6 +69,7 @@ class ProcessReport:
     executor: str = "local"
     workers: int = 0
     reasons: Counter = field(default_factory=Counter)
+    quarantined_examples: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class ProcessReport:
             "executor": self.executor,
             "workers": self.workers,
             "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "quarantined_examples": self.quarantined_examples,
             "failures": self.failures,
         }
 
@@ -145,22 +149,13 @@ def _tally(report: ProcessReport, rec: dict[str, Any]) -> None:
     elif rec["status"] == "quarantined":
         report.quarantined += 1
         report.reasons[rec["error"].split(":", 1)[0]] += 1
+        if len(report.quarantined_examples) < MAX_EXAMPLES:
+            report.quarantined_examples.append(
+                {"track_id": rec["track_id"], "batch": rec["batch"], "error": rec["error"]}
+            )
     else:
         report.failed += 1
         report.failures.append({"track_id": rec["track_id"], "error": rec["error"]})
-
-
-def _safe_process(job: TrackJob) -> dict[str, Any]:
-    """process_track, with an unexpected error turned into a 'failed' record (retried next run)."""
-    try:
-        return process_track(job)
-    except Exception as exc:  # an I/O error or a bug must not stop the other tracks
-        return {
-            "track_id": job.track_id,
-            "batch": job.batch,
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}",
-        }
 
 
 def process_archive(
@@ -197,7 +192,7 @@ def process_archive(
         try:
             with job_progress(disable=None if show_progress is None else not show_progress) as bar:
                 task = bar.add_task("process", total=len(jobs), bytes=0, failures=0)
-                for rec in runner.map_unordered(_safe_process, jobs):
+                for rec in runner.map_unordered(safe_process_track, jobs, crashed_record):
                     _tally(report, rec)
                     buffered.append(rec)
                     bar.update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 from dataclasses import dataclass, field
 
 import mutagen
@@ -14,6 +15,7 @@ from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
+from musark.media import ogg
 from musark.media.cover import Cover
 
 URN_PREFIX = "urn:musark:track:"
@@ -158,6 +160,35 @@ def _tag_mp4(f: MP4, tags: TrackTags, cover: Cover | None) -> None:
     f.tags.update(values)
 
 
+def _write_ogg_head(data: bytes, ext: str, tags: TrackTags, cover: Cover | None) -> bytes | None:
+    """Tag only the header pages, then renumber the audio pages in one fast pass.
+
+    Same bytes as mutagen's full save (it renumbers every later page too, page object by page
+    object); this does it on one buffer and leaves the audio pages alone when the count holds.
+    """
+    end = ogg.header_end(data)
+    if end is None:
+        return None
+    head = io.BytesIO(data[:end])
+    f = (OggOpus if ext == "opus" else OggVorbis)(head)
+    _tag_vorbis(f, tags, cover)
+    head.seek(0)
+    f.save(head, padding=_no_padding)
+    new_head = head.getvalue()
+    last = new_head.rfind(b"OggS")
+    serial, last_seq = struct.unpack_from("<II", new_head, last + 14)
+    old_last_seq = struct.unpack_from("<I", data, data.rfind(b"OggS", 0, end) + 18)[0]
+    audio = data[end:]
+    if last_seq != old_last_seq:
+        audio = ogg.renumber_pages(audio, serial, last_seq + 1)
+    return new_head + audio
+
+
+def _no_padding(info: mutagen.PaddingInfo) -> int:
+    # Archived files are never retagged in place (their bytes are in torrents), so no padding.
+    return 0
+
+
 _OPENERS = {"ogg": (OggVorbis, OggFLAC), "opus": (OggOpus,), "flac": (FLAC,), "m4a": (MP4,)}
 
 
@@ -166,8 +197,15 @@ def write_tags(data: bytes, ext: str, tags: TrackTags, cover: Cover | None) -> b
     buf = io.BytesIO(data)
     if ext == "mp3":
         # ID3v2.4 replaces any ID3v2 header; v1=0 drops an ID3v1 trailer so one tag set remains.
-        _id3_frames(tags, cover).save(buf, v1=0, v2_version=4)
+        _id3_frames(tags, cover).save(buf, v1=0, v2_version=4, padding=_no_padding)
         return buf.getvalue()
+    if ext in ("ogg", "opus"):
+        try:
+            fast = _write_ogg_head(data, ext, tags, cover)
+        except (mutagen.MutagenError, ValueError, struct.error):
+            fast = None  # unusual layout (chained, multiplexed, Ogg FLAC): mutagen's full save
+        if fast is not None:
+            return fast
     last_error: Exception | None = None
     for opener in _OPENERS[ext]:
         buf.seek(0)
@@ -183,7 +221,7 @@ def write_tags(data: bytes, ext: str, tags: TrackTags, cover: Cover | None) -> b
                 f.add_tags()
             _tag_vorbis(f, tags, cover)
         buf.seek(0)
-        f.save(buf)
+        f.save(buf, padding=_no_padding)
         return buf.getvalue()
     raise ValueError(f"cannot tag .{ext} file: {last_error}")
 

@@ -175,3 +175,20 @@ def process_track(job: TrackJob) -> dict[str, Any]:
         warning=warning,
         **values,
     )
+
+
+def safe_process_track(job: TrackJob) -> dict[str, Any]:
+    """process_track, with an unexpected error turned into a 'failed' record (retried next run)."""
+    try:
+        return process_track(job)
+    except Exception as exc:  # an I/O error or a bug must not stop the other tracks
+        return _record(job, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def crashed_record(job: TrackJob, error: BaseException) -> dict[str, Any]:
+    """The record of a track whose worker process died (it stays planned and is retried)."""
+    return _record(
+        job,
+        status="failed",
+        error=f"worker process died while processing {job.source or job.track_id} ({error})",
+    )

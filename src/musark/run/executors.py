@@ -10,6 +10,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -18,12 +19,18 @@ R = TypeVar("R")
 EXECUTORS = ("local", "ray")
 
 
+# Called with (item, error) when the worker running ``item`` died (segfault, OOM kill, ...).
+OnCrash = Callable[[Any, BaseException], Any]
+
+
 class Executor(Protocol):
     """Runs ``fn`` over ``items``, yielding results in completion order."""
 
     workers: int
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
+    ) -> Iterator[R]: ...
 
     def close(self) -> None: ...
 
@@ -41,27 +48,68 @@ class LocalExecutor:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
+        self._pool = self._new_pool(self.workers)
+
+    @staticmethod
+    def _new_pool(workers: int) -> ProcessPoolExecutor:
         # spawn, not fork: the parent holds DuckDB and SQLite handles that must not be inherited.
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         )
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        """Yield ``fn(item)`` for every item as soon as each finishes."""
+    def _isolate(self, fn: Callable[[T], R], suspects: list[T], on_crash: OnCrash) -> Iterator[R]:
+        """Re-run the items that were in flight when a worker died, one at a time, to find it."""
+        pool = self._new_pool(1)
+        try:
+            for item in suspects:
+                try:
+                    result = pool.submit(fn, item).result()
+                except BrokenProcessPool as exc:
+                    result = on_crash(item, exc)
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = self._new_pool(1)
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
+    ) -> Iterator[R]:
+        """Yield ``fn(item)`` for every item as soon as each finishes.
+
+        When a worker process dies, the items in flight are re-run one by one; the one that kills
+        its worker again is reported through ``on_crash`` (or the error is raised without it).
+        """
         it = iter(items)
-        pending: set[Future] = set()
+        pending: dict[Future, T] = {}
         limit = self.workers * 2
         while True:
             while len(pending) < limit:
                 try:
-                    pending.add(self._pool.submit(fn, next(it)))
+                    item = next(it)
                 except StopIteration:
                     break
+                pending[self._pool.submit(fn, item)] = item
             if not pending:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            suspects: list[T] = []
             for fut in done:
-                yield fut.result()
+                item = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    if on_crash is None:
+                        raise
+                    suspects.append(item)
+                    continue
+                yield result
+            if suspects:
+                suspects += pending.values()  # every in-flight future died with the pool
+                pending.clear()
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                yield from self._isolate(fn, suspects, on_crash)
+                self._pool = self._new_pool(self.workers)
 
     def close(self) -> None:
         """Stop the worker processes."""
@@ -83,24 +131,34 @@ class RayExecutor:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or cpus
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
+    ) -> Iterator[R]:
         """Yield ``fn(item)`` for every item as soon as each Ray task finishes."""
         ray = self._ray
         remote = ray.remote(num_cpus=1)(fn)
         it = iter(items)
-        pending: list[Any] = []
+        pending: dict[Any, T] = {}
         limit = self.workers * 2
         while True:
             while len(pending) < limit:
                 try:
-                    pending.append(remote.remote(next(it)))
+                    item = next(it)
                 except StopIteration:
                     break
+                pending[remote.remote(item)] = item
             if not pending:
                 return
-            done, pending = ray.wait(pending, num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                yield ray.get(ref)
+                item = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError) as exc:
+                    if on_crash is None:
+                        raise
+                    result = on_crash(item, exc)
+                yield result
 
     def close(self) -> None:
         """Shut Ray down when this executor started it."""

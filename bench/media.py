@@ -1,0 +1,184 @@
+"""Benchmark: Opus transcoding by `ffmpeg` (one process per file) vs `musark process`, same run.
+
+Both sides get the same generated Ogg Vorbis sources and every core. Also measures the keep tier
+(tag, SHA-256 of original and archived file, reconstruction patch; no re-encode) in MB/s per core.
+The last line printed is one JSON object; `opus_files_per_s_ratio` = musark / ffmpeg.
+
+    python bench/media.py                    # the issue's size: 50 files of 3 min
+    python bench/media.py --files 8 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+from musark.archive import Archive, init_archive
+from musark.catalog.schema import connect
+from musark.media.jobs import load_jobs
+from musark.media.process import process_archive
+from musark.media.synth import write_audio
+from musark.media.track import process_track
+from musark.run.executors import default_workers
+
+
+def require(tool: str) -> str:
+    """Path of an external tool, or exit with a clear message."""
+    path = shutil.which(tool)
+    if path is None:
+        sys.exit(f"bench/media.py needs {tool!r} on PATH (Debian package: ffmpeg)")
+    return path
+
+
+def _make_source(args: tuple[Path, float, int]) -> Path:
+    path, seconds, seed = args
+    if not path.exists():
+        write_audio(path, seconds, seed=seed)
+    return path
+
+
+def make_sources(folder: Path, files: int, seconds: float, workers: int) -> list[Path]:
+    """Generated Ogg Vorbis sources named <track_id>.ogg (cached between runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(folder / f"b{n:04d}.ogg", seconds, n) for n in range(files)]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_make_source, jobs))
+
+
+def plan(archive: Archive, sources: list[Path], seconds: float, tier: str) -> None:
+    """Catalogue rows for ``sources`` planned in ``tier`` (keep | opus75), written with SQL."""
+    init_archive(archive)
+    con = connect(archive.catalog_db)
+    ids = [p.stem for p in sources]
+    action, kbps = ("keep", None) if tier == "keep" else ("opus", 75)
+    con.execute("INSERT INTO artists VALUES ('ar', 'Bench Artist', NULL, NULL, NULL, 'bench')")
+    con.execute("INSERT INTO albums (id, name, label) VALUES ('al', 'Bench Album', 'CC0')")
+    con.execute(
+        """INSERT INTO tracks (id, name, album_id, track_number, duration_ms)
+           SELECT id, 'Track ' || id, 'al', n, ? FROM unnest(?) WITH ORDINALITY AS u(id, n)""",
+        [int(seconds * 1000), ids],
+    )
+    con.execute("INSERT INTO track_artists SELECT id, 'ar', 0 FROM unnest(?) AS u(id)", [ids])
+    con.execute(
+        """INSERT INTO track_files (track_id, batch, seq_in_batch, tier, codec, target_kbps, status)
+           SELECT id, ? || '__0001', n - 1, ?, ?, ?, 'planned'
+           FROM unnest(?) WITH ORDINALITY AS u(id, n)""",
+        [tier, tier, action, kbps, ids],
+    )
+    con.close()
+
+
+def run_ffmpeg(sources: list[Path], out: Path, workers: int) -> float:
+    """Seconds for `ffmpeg -i x -c:a libopus -b:a 75k` over every file, ``workers`` at a time."""
+    ffmpeg = require("ffmpeg")
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(src: Path) -> None:
+        subprocess.run(
+            [
+                *(ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", str(src)),
+                *("-c:a", "libopus", "-b:a", "75k", str(out / f"{src.stem}.opus")),
+            ],
+            check=True,
+        )
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, sources))
+    return time.perf_counter() - start
+
+
+def run_musark(archive: Archive, source_dir: Path, workers: int) -> float:
+    """Seconds for `musark process` (process_archive, the same call the CLI makes)."""
+    start = time.perf_counter()
+    report = process_archive(archive, source_dir=source_dir, workers=workers, show_progress=False)
+    elapsed = time.perf_counter() - start
+    if report.done != report.planned:
+        sys.exit(f"musark process did not finish every track: {report.as_dict()}")
+    return elapsed
+
+
+def planned_jobs(archive: Archive, source_dir: Path) -> list:
+    """The TrackJobs `musark process` would run."""
+    con = connect(archive.catalog_db)
+    try:
+        return load_jobs(con, archive, source_dir)
+    finally:
+        con.close()
+
+
+def keep_one_core(jobs: list) -> tuple[float, float, int, int]:
+    """(wall s, CPU s, source bytes, patch bytes) for keep-tier jobs run one by one here."""
+    size = sum(Path(j.source).stat().st_size for j in jobs)
+    process_track(jobs[0])  # warm imports and caches
+    start, cpu = time.perf_counter(), time.process_time()
+    patches = sum(process_track(j)["patch_size"] for j in jobs)
+    return time.perf_counter() - start, time.process_time() - cpu, size, patches
+
+
+def main() -> None:
+    """Run both sides on the same input and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=int(os.environ.get("BENCH_FILES", 50)))
+    ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 180)))
+    ap.add_argument("--workers", type=int, default=default_workers())
+    ap.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "musark-bench-media"
+    )
+    args = ap.parse_args()
+    require("ffmpeg")
+    cores = args.workers
+    sources = make_sources(
+        args.cache / f"src-{args.seconds:g}s", args.files, args.seconds, cores
+    )
+    src_dir = sources[0].parent
+    total_mb = sum(p.stat().st_size for p in sources) / 1e6
+    with tempfile.TemporaryDirectory(prefix="musark-bench-") as tmp:
+        work = Path(tmp)
+        ffmpeg_s = run_ffmpeg(sources, work / "ffmpeg", cores)
+        opus = Archive(work / "opus")
+        plan(opus, sources, args.seconds, "opus75")
+        musark_s = run_musark(opus, src_dir, cores)
+        keep = Archive(work / "keep")
+        plan(keep, sources, args.seconds, "keep")
+        keep_jobs = planned_jobs(keep, src_dir)
+        keep_all_s = run_musark(keep, src_dir, cores)
+        keep_1_s, keep_cpu_s, keep_bytes, patch_bytes = keep_one_core(keep_jobs)
+    ffmpeg_fps = args.files / ffmpeg_s
+    musark_fps = args.files / musark_s
+    result = {
+        "files": args.files,
+        "seconds_per_file": args.seconds,
+        "cores": cores,
+        "source_mb": round(total_mb, 1),
+        "ffmpeg_opus_files_per_s": round(ffmpeg_fps, 3),
+        "musark_opus_files_per_s": round(musark_fps, 3),
+        "opus_files_per_s_ratio": round(musark_fps / ffmpeg_fps, 3),
+        "keep_mb_s_per_core_one_process": round(keep_bytes / 1e6 / keep_1_s, 1),
+        # CPU time of that process: the per-core rate without the other tenants of a busy box
+        "keep_mb_s_per_core_cpu_time": round(keep_bytes / 1e6 / keep_cpu_s, 1),
+        "keep_mb_s_per_core_process_all_cores": round(total_mb / keep_all_s / cores, 1),
+        "keep_patch_percent": round(100 * patch_bytes / keep_bytes, 4),
+        "keep_target_mb_s_per_core": 80,
+    }
+    print(
+        f"ffmpeg: {ffmpeg_fps:.3f} files/s   musark: {musark_fps:.3f} files/s   "
+        f"ratio {result['opus_files_per_s_ratio']}"
+    )
+    print(
+        f"keep tier: {result['keep_mb_s_per_core_one_process']} MB/s on one core, "
+        f"{result['keep_mb_s_per_core_process_all_cores']} MB/s per core via process"
+    )
+    print(json.dumps(result, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
