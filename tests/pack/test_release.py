@@ -194,7 +194,7 @@ def test_bag_of_a_batch_is_checked_by_sha256sum(archive):
     build_archive(archive, {"keep__0001": 3})
     release(archive, show_progress=False)
     run = subprocess.run(
-        ["sha256sum", "-c", "manifest-sha256.txt"],
+        [require_tool("sha256sum"), "-c", "manifest-sha256.txt"],
         cwd=archive.batch_dir("keep__0001"), capture_output=True, text=True,
     )  # fmt: skip
     assert run.returncode == 0 and run.stdout.count(": OK") == 3
@@ -228,3 +228,30 @@ def test_a_missing_file_is_named_and_nothing_is_frozen(archive):
     assert con.execute("SELECT status FROM batches").fetchone() == ("planned",)
     con.close()
     assert not archive.torrents_json.exists()
+
+
+def test_album_art_torrent_has_one_local_image_per_released_album(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)  # only keep__0001 (album al0) is released
+    art = next(
+        e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"
+    )
+    ti = lt.torrent_info(str(archive.release_dir / art["torrent_path"]))
+    assert ti.name() == "album_art" and ti.num_files() == 1
+    image = archive.release_dir / "album_art" / "al0.png"
+    assert image.read_bytes() == (archive.root / "images" / "al0.png").read_bytes()
+    release(archive, show_progress=False)  # keep__0002 brings album al1: a new album-art torrent
+    arts = [e for e in json.loads(archive.torrents_json.read_text()) if e["group"] == "album_art"]
+    assert sorted((e["num_files"], e["obsolete"]) for e in arts) == [(1, True), (2, False)]
+
+
+def test_a_run_killed_before_torrents_json_is_finished_by_the_next_run(archive):
+    build_archive(archive, {"keep__0001": 2, "keep__0002": 2})
+    release(archive, show_progress=False)
+    torrent = (archive.torrents_dir / "keep__0001.torrent").read_bytes()
+    archive.torrents_json.unlink()  # as if killed after the batch torrent, before torrents.json
+    result = release(archive, show_progress=False)
+    assert result.released == ["keep__0002"] and result.unchanged == ["keep__0001"]
+    names = [e["name"] for e in json.loads(archive.torrents_json.read_text())]
+    assert {"keep__0001", "keep__0002", "patches__keep__0001", "patches__keep__0002"} <= set(names)
+    assert (archive.torrents_dir / "keep__0001.torrent").read_bytes() == torrent

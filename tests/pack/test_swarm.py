@@ -16,7 +16,7 @@ from tests.pack.swarm import add, session, tracker, wait_seeding
 def _validate_bag(folder) -> None:
     bagit.Bag(str(folder)).validate()
     check = subprocess.run(
-        ["sha256sum", "-c", "--strict", "manifest-sha256.txt"],
+        [require_tool("sha256sum"), "-c", "--strict", "manifest-sha256.txt"],
         cwd=folder,
         capture_output=True,
         text=True,

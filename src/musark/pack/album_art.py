@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ def art_dir(archive: Archive) -> Path:
 
 
 def _place(src: Path, dst: Path) -> None:
-    if dst.exists() and dst.stat().st_size == src.stat().st_size:
+    if dst.exists() and filecmp.cmp(src, dst, shallow=False):
         return
     with atomic_path(dst) as tmp:
         tmp.unlink()

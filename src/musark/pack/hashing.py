@@ -28,6 +28,14 @@ class Digests:
     sha256: dict[str, str] = field(default_factory=dict)  # hex SHA-256 of files asked for
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 class _Pieces:
     """v1 piece digests; pieces that cross file boundaries are stitched from fragments."""
 
@@ -155,7 +163,7 @@ def hash_layout(
     run = _Run(layout, set(sha256_paths or ()), advance)
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=workers or usable_cores()) as pool:
         futures = [pool.submit(run.disk_entry, i) for i in disk]
         try:
             for f in futures:

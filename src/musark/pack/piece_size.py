@@ -10,8 +10,8 @@ from musark.pack.hashing import Digests
 from musark.pack.layout import MIN_PIECE, Entry, make_layout
 from musark.pack.torrent import Options, build_metainfo
 
-# libtorrent's defaults (max metadata size, bdecode token limit, max pieces); other clients are
-# at least as tolerant.
+# libtorrent's load_torrent_limits defaults for reading a .torrent (max_buffer_size,
+# max_decode_tokens; max_pieces is 2^21, rounded down here). Other clients are as tolerant.
 LIMITS: dict[str, int] = {
     "torrent_bytes": 10_000_000,
     "bencode_tokens": 3_000_000,

@@ -186,7 +186,7 @@ def _refuse_changes(old_data: bytes, built_files: list[Entry], what: str) -> Non
         )
 
 
-def _publish(ctx: _Ctx, built: Built, torrent: Path, frozen: bool, what: str) -> bool:
+def _publish(built: Built, torrent: Path, frozen: bool, what: str) -> bool:
     """Write ``built`` unless a frozen torrent exists: identical → no-op, different → error."""
     if frozen and torrent.exists():
         if torrent.read_bytes() != built.data:
@@ -247,7 +247,7 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
     if built.warning:
         ctx.result.warnings.append(built.warning)
     # The torrent first: a frozen batch whose torrent would change is refused before any write.
-    if not _publish(ctx, built, torrent, frozen, what):
+    if not _publish(built, torrent, frozen, what):
         ctx.result.unchanged.append(name)
     for p, b in {**head, **late(built.digests.sha256)}.items():
         write_if_changed(arc.batch_dir(name) / p, b)
@@ -282,7 +282,7 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
         pbuilt = build_torrent(name, patches, fmt=pfmt, piece_size=ppsize, options=poptions)
         if pbuilt.warning:
             ctx.result.warnings.append(pbuilt.warning)
-        _publish(ctx, pbuilt, ptorrent, frozen, pwhat)
+        _publish(pbuilt, ptorrent, frozen, pwhat)
         display = f"{ctx.group} reconstruction patches of {name} ({len(patches)} files)"
         listed(pbuilt, f"patches__{name}", "patches", display, ptorrent, poptions)
 
@@ -370,6 +370,18 @@ def release(
             next_n if next_n is not None else int(settings.get("next", 1)),
             settings.get("order", "popularity"),
         )
+        # a batch frozen by a run killed before it wrote torrents.json: finish publishing it
+        listed = {
+            e["name"] for e in torrents_json.load(archive.torrents_json) if e["group"] == "batches"
+        }
+        unfinished = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM batches WHERE status = 'released' ORDER BY name"
+            ).fetchall()
+            if r[0] not in listed and r[0] not in names
+        ]
+        names = unfinished + names
         for n in names:  # every file is where the catalogue says before anything is frozen
             batch_files(archive, con, n)
         frozen = {
