@@ -34,6 +34,7 @@ def test_open_subsonic_extensions_need_no_auth(running: Running):
     assert {e["name"] for e in body["openSubsonicExtensions"]} == {
         "formPost",
         "apiKeyAuthentication",
+        "transcodeOffset",
     }
 
 

@@ -90,3 +90,12 @@ def test_serve_command_runs_on_loopback(tmp_path):
     log = proc.stdout.read().decode() if proc.stdout else ""
     # The access log shows the request but never the token.
     assert "/rest/ping.view?u=gus&t=***&s=***" in log and token not in log
+
+
+def test_index_rebuilds_a_search_index_left_stale_by_a_killed_build(tmp_path, cli):
+    rel = build_released(tmp_path / "archive")
+    cli.json("index", "-a", rel.archive.root)
+    # As if a build was killed after replacing library.sqlite3 but before the search index.
+    (rel.archive.search_dir / "tantivy" / "musark_stamp.txt").write_text("older index")
+    assert cli.json("index", "-a", rel.archive.root)["rebuilt"] is True
+    assert cli.json("index", "-a", rel.archive.root)["rebuilt"] is False

@@ -7,7 +7,10 @@ from collections import Counter
 import pytest
 
 from musark.serve.indexing import build_index
+from musark.serve.library_db import build_library, library_path
+from musark.serve.search_index import Searcher, build_search
 from tests.serve.conftest import Running
+from tests.serve.released import build_released
 
 
 def ids(items: list[dict]) -> list[str]:
@@ -142,3 +145,23 @@ def test_index_is_reused_until_the_published_index_changes(running: Running):
     archive = running.released.archive
     assert build_index(archive)["rebuilt"] is False
     assert build_index(archive, force=True)["rebuilt"] is True
+
+
+def test_hot_prefix_answers_equal_the_live_query(tmp_path):
+    rel = build_released(tmp_path / "archive")
+    build_library(rel.archive)
+    # hot_min=1 precomputes every 2-3 character prefix of this small library.
+    build_search(rel.archive, library_path(rel.archive), show_progress=False, hot_min=1)
+    cached = Searcher(rel.archive)
+    live = Searcher(rel.archive, hot=False)
+    # "de" starts Déjà Vu (t06, and the album of t04-t06) and is the "de" of Café de Flore.
+    assert sorted(cached.hot["song"]["de"]) == ["t04", "t05", "t06"]
+    checked = 0
+    for kind, answers in cached.hot.items():
+        for prefix in answers:
+            for count, offset in ((20, 0), (2, 1)):
+                assert cached.search(kind, prefix, count, offset) == live.search(
+                    kind, prefix, count, offset
+                ), (kind, prefix)
+                checked += 1
+    assert checked > 50

@@ -57,6 +57,18 @@ def test_stream_transcodes_to_opus(running: Running, tmp_path, params, kbps):
     assert len(resp.content) < running.released.files["t01"].stat().st_size / 3
 
 
+@pytest.mark.parametrize("tid", ["t01", "t04", "t09"])
+def test_time_offset_starts_the_transcode_later(running: Running, tmp_path, tid):
+    resp = running.get("stream", id=f"tr-{tid}", timeOffset="1")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "audio/ogg"
+    out = tmp_path / "late.opus"
+    out.write_bytes(resp.content)
+    with av.open(str(out)) as c:
+        samples = sum(f.samples for f in c.decode(audio=0))
+    # 2 s files started at 1 s: about one second is left.
+    assert samples == pytest.approx(48000, rel=0.1)
+
+
 def test_no_transcode_when_file_is_already_under_max_bitrate(running: Running):
     resp = running.get("stream", id="tr-t04", maxBitRate="320")
     assert resp.content == running.released.files["t04"].read_bytes()

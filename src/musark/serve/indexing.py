@@ -5,13 +5,19 @@ from __future__ import annotations
 import time
 
 from musark.archive import Archive
-from musark.serve.library_db import build_library, library_is_current, library_path
-from musark.serve.search_index import build_search, search_dir
+from musark.serve.library_db import build_library, index_stamp, library_is_current, library_path
+from musark.serve.search_index import STAMP_FILE, build_search, search_dir
 
 
 def index_is_current(archive: Archive) -> bool:
-    """True when both the library tables and the search index match the published index."""
-    return library_is_current(archive) and (search_dir(archive) / "meta.json").exists()
+    """True when both the library tables and the search index match the published index.
+
+    Each records the index it was built from, so a build killed between the two is redone.
+    """
+    if not library_is_current(archive):
+        return False
+    stamp = search_dir(archive) / STAMP_FILE
+    return stamp.exists() and stamp.read_text(encoding="utf-8") == index_stamp(archive)
 
 
 def build_index(
@@ -22,7 +28,9 @@ def build_index(
     if not force and index_is_current(archive):
         return {"rebuilt": False, "search_dir": str(archive.search_dir), "seconds": 0.0}
     counts = build_library(archive)
-    docs = build_search(archive, library_path(archive), show_progress=show_progress)
+    docs = build_search(
+        archive, library_path(archive), show_progress=show_progress, stamp=index_stamp(archive)
+    )
     return {
         "rebuilt": True,
         "search_dir": str(archive.search_dir),

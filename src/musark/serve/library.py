@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from musark.archive import Archive
 from musark.ids import is_valid_id
 from musark.serve import subsonic_ids as sid
+from musark.serve.dbconn import PerThread
 from musark.serve.errors import not_found
 from musark.serve.library_db import library_path
 from musark.serve.state import iso
@@ -34,17 +34,11 @@ class Library:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.files_root = archive.files_dir.resolve()
-        self._uri = f"file:{library_path(archive)}?mode=ro"
-        self._local = threading.local()
+        self._db = PerThread(f"file:{library_path(archive)}?mode=ro", uri=True, rows=True)
 
     def con(self) -> sqlite3.Connection:
         """This thread's read-only connection; rows are sqlite3.Row."""
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            self._local.con = con
-        return con
+        return self._db.get()
 
     def one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         """First row of a query."""
@@ -72,55 +66,45 @@ class Library:
         return path is not None and os.path.isfile(path)
 
     # lookups
-    def song(self, raw_id: str) -> sqlite3.Row:
-        """Song row by catalogue id; error 70 when unknown."""
-        row = self.one("SELECT * FROM song WHERE id = ?", (raw_id,))
+    def _one(self, table: str, raw_id: str, what: str, prefix: str) -> sqlite3.Row:
+        row = self.one(f"SELECT * FROM {table} WHERE id = ?", (raw_id,))
         if row is None:
-            raise not_found("Song", sid.make("tr", raw_id))
+            raise not_found(what, sid.make(prefix, raw_id))
         return row
 
-    def songs(self, raw_ids: Sequence[str]) -> list[sqlite3.Row]:
-        """Song rows in the order of ``raw_ids`` (unknown ids skipped)."""
+    def _many(self, table: str, raw_ids: Sequence[str]) -> list[sqlite3.Row]:
         rows: dict[str, sqlite3.Row] = {}
         ids = list(dict.fromkeys(raw_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for r in self.all(f"SELECT * FROM song WHERE id IN ({marks})", chunk):
+            for r in self.all(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
                 rows[r["id"]] = r
         return [rows[i] for i in raw_ids if i in rows]
 
+    def song(self, raw_id: str) -> sqlite3.Row:
+        """Song row by catalogue id; error 70 when unknown."""
+        return self._one("song", raw_id, "Song", "tr")
+
+    def songs(self, raw_ids: Sequence[str]) -> list[sqlite3.Row]:
+        """Song rows in the order of ``raw_ids`` (unknown ids skipped)."""
+        return self._many("song", raw_ids)
+
     def album(self, raw_id: str) -> sqlite3.Row:
         """Album row; error 70 when unknown."""
-        row = self.one("SELECT * FROM album WHERE id = ?", (raw_id,))
-        if row is None:
-            raise not_found("Album", sid.make("al", raw_id))
-        return row
+        return self._one("album", raw_id, "Album", "al")
 
     def albums(self, raw_ids: Sequence[str]) -> list[sqlite3.Row]:
         """Album rows in the order of ``raw_ids`` (unknown skipped)."""
-        if not raw_ids:
-            return []
-        marks = ",".join("?" * len(raw_ids))
-        rows = {r["id"]: r for r in self.all(f"SELECT * FROM album WHERE id IN ({marks})", raw_ids)}
-        return [rows[i] for i in raw_ids if i in rows]
+        return self._many("album", raw_ids)
 
     def artist(self, raw_id: str) -> sqlite3.Row:
         """Artist row; error 70 when unknown."""
-        row = self.one("SELECT * FROM artist WHERE id = ?", (raw_id,))
-        if row is None:
-            raise not_found("Artist", sid.make("ar", raw_id))
-        return row
+        return self._one("artist", raw_id, "Artist", "ar")
 
     def artists(self, raw_ids: Sequence[str]) -> list[sqlite3.Row]:
         """Artist rows in the order of ``raw_ids`` (unknown skipped)."""
-        if not raw_ids:
-            return []
-        marks = ",".join("?" * len(raw_ids))
-        rows = {
-            r["id"]: r for r in self.all(f"SELECT * FROM artist WHERE id IN ({marks})", raw_ids)
-        }
-        return [rows[i] for i in raw_ids if i in rows]
+        return self._many("artist", raw_ids)
 
     def album_songs(self, raw_id: str) -> list[sqlite3.Row]:
         """Songs of an album in disc/track order."""

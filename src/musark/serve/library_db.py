@@ -16,7 +16,7 @@ from musark.fsio import atomic_path
 from musark.index.open import ensure_index_db
 
 LIBRARY_DB = "library.sqlite3"
-LIBRARY_VERSION = "3"
+LIBRARY_VERSION = "6"
 
 _BUILD = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -114,6 +114,11 @@ INSERT INTO genre
 def library_path(archive: Archive) -> Path:
     """Where the server's derived library tables live."""
     return archive.search_dir / LIBRARY_DB
+
+
+def index_stamp(archive: Archive) -> str:
+    """Identity of the published index as it is now (format version, size, mtime)."""
+    return _index_stamp(archive)
 
 
 def _index_stamp(archive: Archive) -> str:

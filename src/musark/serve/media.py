@@ -39,7 +39,10 @@ def _raw(path: Path) -> Response:
 
 @method("stream")
 def stream(ctx: Ctx) -> Response:
-    """The song's file (with HTTP Range), or Ogg Opus made on the fly for format/maxBitRate."""
+    """The song's file (with HTTP Range), or Ogg Opus made on the fly for format/maxBitRate.
+
+    ``timeOffset`` (seconds, OpenSubsonic ``transcodeOffset``) starts a transcode that far in.
+    """
     p = ctx.params
     song = ctx.lib.song(sid.parse(p.require("id"), "tr"))
     path = _file(ctx, song)
@@ -51,9 +54,10 @@ def stream(ctx: Ctx) -> Response:
     wants_opus = fmt in TRANSCODE_FORMATS
     too_big = max_kbps > 0 and (kbps == 0 or kbps > max_kbps)
     ctx.state.now_playing_set(ctx.username, p.get("c") or "unknown", song["id"])
-    if fmt != "raw" and (wants_opus or too_big):
+    offset = p.int("timeOffset", 0, hi=10**7) or 0
+    if fmt != "raw" and (wants_opus or too_big or offset > 0):
         target = max_kbps if max_kbps > 0 else min(kbps or 128, 128)
-        return StreamingResponse(opus_stream(path, target), media_type="audio/ogg")
+        return StreamingResponse(opus_stream(path, target, float(offset)), media_type="audio/ogg")
     return _raw(path)
 
 

@@ -20,6 +20,8 @@ API_VERSION = "1.16.1"
 SERVER_TYPE = "musark"
 XMLNS = "http://subsonic.org/restapi"
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,99}$")
+# Characters XML 1.0 cannot carry at all, even escaped; catalogue text may contain them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def envelope(payload: dict[str, Any] | None = None, *, status: str = "ok") -> dict[str, Any]:
@@ -44,7 +46,7 @@ def error_body(code: int, message: str) -> dict[str, Any]:
 def _attr(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _XML_INVALID.sub("", str(value))
 
 
 def _element(tag: str, node: dict[str, Any], out: list[str]) -> None:

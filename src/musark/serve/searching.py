@@ -27,7 +27,7 @@ def _ids(ctx: Ctx, kind: str, table: str, text: str) -> list[str]:
         return []
     if not text:
         return _page(ctx, table, count, offset)
-    return ctx.server.searcher.search("song" if kind == "song" else kind, text, count, offset).ids
+    return ctx.server.searcher.search("song" if kind == "song" else kind, text, count, offset)
 
 
 def _search(ctx: Ctx, *, legacy: bool) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from musark.archive import Archive
+from musark.serve.dbconn import PerThread
 
 STATE_DB = "serve.sqlite3"
 NOW_PLAYING_S = 600
@@ -48,19 +48,14 @@ class State:
     def __init__(self, archive: Archive) -> None:
         archive.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = archive.state_dir / STATE_DB
-        self._local = threading.local()
+        self._db = PerThread(str(self.path))
         with self.con() as con:
             con.execute("PRAGMA journal_mode = WAL")
             con.executescript(_DDL)
 
     def con(self) -> sqlite3.Connection:
         """This thread's connection (used as a transaction context)."""
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30)
-            con.execute("PRAGMA foreign_keys = ON")
-            self._local.con = con
-        return con
+        return self._db.get()
 
     # stars
     def star(self, user: str, kind: str, ids: Iterable[str]) -> None:

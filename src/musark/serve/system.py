@@ -10,6 +10,7 @@ from musark.serve.registry import method
 EXTENSIONS = [
     {"name": "formPost", "versions": [1]},
     {"name": "apiKeyAuthentication", "versions": [1]},
+    {"name": "transcodeOffset", "versions": [1]},
 ]
 
 

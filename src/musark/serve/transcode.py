@@ -28,8 +28,31 @@ class _Sink:
         return out
 
 
-def opus_stream(path: Path, kbps: int) -> Iterator[bytes]:
-    """Decode ``path`` and yield it re-encoded as Ogg Opus at ``kbps`` (clamped to 6..256)."""
+def _from(frames: Iterator[av.AudioFrame], offset: float) -> Iterator[av.AudioFrame]:
+    """Frames from ``offset`` seconds on; the first is cut at the offset, and times restart at 0."""
+    for frame in frames:
+        if frame.time is None or offset <= 0:
+            yield frame
+            continue
+        end = frame.time + frame.samples / frame.sample_rate
+        if end <= offset:
+            continue
+        skip = max(0, int((offset - frame.time) * frame.sample_rate))
+        if skip:
+            data = frame.to_ndarray()
+            planar = frame.format.is_planar
+            cut = data[:, skip:] if planar else data[:, skip * len(frame.layout.channels) :]
+            part = av.AudioFrame.from_ndarray(
+                cut, format=frame.format.name, layout=frame.layout.name
+            )
+            part.sample_rate = frame.sample_rate
+            frame = part
+        frame.pts = None
+        yield frame
+
+
+def opus_stream(path: Path, kbps: int, offset: float = 0.0) -> Iterator[bytes]:
+    """Decode ``path`` from ``offset`` seconds and yield it as Ogg Opus at ``kbps`` (6..256)."""
     kbps = max(MIN_KBPS, min(MAX_KBPS, kbps))
     sink = _Sink()
     with av.open(str(path)) as src:
@@ -44,7 +67,10 @@ def opus_stream(path: Path, kbps: int) -> Iterator[bytes]:
             resampler = av.AudioResampler(
                 format="flt", layout=layout, rate=OPUS_RATE, frame_size=OPUS_FRAME
             )
-            for frame in src.decode(stream):
+            if offset > 0:
+                # Seek to the key frame before the offset; _from drops what precedes it.
+                src.seek(int(offset * 1_000_000), any_frame=False)
+            for frame in _from(src.decode(stream), offset):
                 for chunk in resampler.resample(frame):
                     for packet in ost.encode(chunk):
                         out.mux(packet)

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from musark.archive import Archive
 from musark.fsio import atomic_write_bytes
+from musark.serve.dbconn import PerThread
 
 USERS_DB = "users.sqlite3"
 KEY_FILE = "secret.key"
@@ -75,18 +75,13 @@ class UserStore:
         self.path = self.state_dir / USERS_DB
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._fernet = _key(self.state_dir)
-        self._local = threading.local()
+        self._db = PerThread(str(self.path))
         with self._connect() as con:
             con.executescript(_DDL)
 
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection (a server checks credentials on every request)."""
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30)
-            con.execute("PRAGMA foreign_keys = ON")
-            self._local.con = con
-        return con
+        return self._db.get()
 
     def add(self, name: str, password: str, *, admin: bool = False) -> User:
         """Create a user; UserError when the name is taken or malformed."""
