@@ -156,3 +156,21 @@ def test_cli_ingest_prints_counts_as_json(tmp_path, archive, cli):
     text = cli("ingest", dump, "--archive", archive.root)
     assert "ingested 1 rows, rejected 1" in text
     json.dumps(out)
+
+
+def test_invalid_utf8_is_kept_readable_in_rejects(tmp_path, archive, run_ingest):
+    run_ingest(write_jsonl(tmp_path / "d.jsonl", [b'{"id": "x1", "name": "caf\xe9"}']))
+    [(raw,)] = rows(archive, "SELECT raw FROM rejects")
+    # invalid bytes shown as '?', the rest as it was
+    assert raw.startswith('{"id": "x1", "name": "caf?')
+
+
+def test_a_failing_source_leaves_the_catalogue_untouched(tmp_path, archive, run_ingest):
+    good = write_jsonl(tmp_path / "good.jsonl", [track(1)])
+    run_ingest(good)
+    before = snapshot(archive)
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    with pytest.raises(Exception):  # noqa: B017 - any error: what matters is nothing changed
+        run_ingest(write_jsonl(tmp_path / "more.jsonl", [track(2)]), broken)
+    assert snapshot(archive) == before

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -121,19 +123,56 @@ def line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
                 break
 
 
+def prefetch(blocks: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """Produce ``blocks`` in a background thread, so reading, decompressing and splitting the next
+    block overlaps DuckDB's work on the current one (both release the GIL)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for b in blocks:
+                if stop.is_set():
+                    return
+                q.put(b)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    t = threading.Thread(target=run, name="jsonl-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
+
+
 def raw_sql(view: str, source: str, source_no: int) -> str:
     """SQL turning a registered block ``view`` into raw records (see validate.py)."""
     structure = json.dumps(_STRUCTURE).replace("'", "''")
     src = source.replace("'", "''")
     return f"""
     WITH d AS (
-        SELECT line, raw, rtrim(try(decode(raw)), chr(10) || chr(13)) AS txt
+        SELECT line, raw, try(decode(raw)) AS txt  -- the JSON parser ignores the trailing newline
         FROM {view}
         WHERE octet_length(raw) > 2 OR raw NOT IN (''::BLOB, '\\x0A'::BLOB, '\\x0D\\x0A'::BLOB)
     ), j AS (
-        SELECT line, txt, coalesce(txt, regexp_replace(raw::VARCHAR, '(\\\\x0D)?\\\\x0A$', '')) AS rawtext,
+        SELECT line, txt, coalesce(txt, decode(raw, 'replace')) AS rawtext,
             CASE WHEN txt IS NULL THEN 'invalid_utf8'
-                 WHEN NOT starts_with(ltrim(txt), '{{') THEN 'invalid_json' END AS pre_reason
+                 WHEN NOT (left(txt, 1) = '{{' OR ltrim(txt) LIKE '{{%') THEN 'invalid_json' END
+                AS pre_reason
         FROM d
     ), p AS (
         SELECT *, CASE WHEN pre_reason IS NULL AND json_valid(txt)
@@ -165,7 +204,7 @@ def stage_jsonl(
 ) -> tuple[int, int]:
     """Stage every line of a JSONL dump; return (ok, rejected)."""
     ok = bad = 0
-    for block in line_blocks(path, chunk_rows):
+    for block in prefetch(line_blocks(path, chunk_rows)):
         con.register("_jsonl_block", block)
         try:
             o, b = stage_chunk(con, raw_sql("_jsonl_block", str(path), source_no))

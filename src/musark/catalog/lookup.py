@@ -7,18 +7,23 @@ then one id probe per track carrying it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
 
 from musark.archive import Archive
 from musark.catalog.schema import connect
+from musark.catalog.validate import ISRC_RE
+from musark.ids import is_valid_id
 
-# an equality on the indexed column: DuckDB answers it from the ART index
+# An equality with a *literal* on the indexed column: DuckDB plans an index scan for constants but
+# a sequential scan for a prepared parameter, so keys are validated and inlined instead.
 _TRACK_SQL = """
     SELECT id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
            popularity, streams, fetched_at, source
-    FROM tracks WHERE id = ?"""
+    FROM tracks WHERE id = '{key}'"""
+_ISRC_RE = re.compile(ISRC_RE)
 
 
 class TrackLookup:
@@ -40,7 +45,9 @@ class TrackLookup:
     def _rows(self, ids: list[str]) -> list[dict[str, Any]]:
         found = []
         for track_id in ids:  # one index probe each: an IN list would scan the table
-            cur = self.con.execute(_TRACK_SQL, [track_id])
+            if not is_valid_id(track_id):
+                continue
+            cur = self.con.execute(_TRACK_SQL.format(key=track_id))
             cols = [d[0] for d in cur.description]
             found.extend(dict(zip(cols, r, strict=True)) for r in cur.fetchall())
         return found
@@ -53,10 +60,12 @@ class TrackLookup:
     def by_isrc(self, isrc: str) -> list[dict[str, Any]]:
         """Every track carrying this ISRC (dashes/case normalised)."""
         norm = isrc.replace("-", "").replace(" ", "").upper()
+        if not _ISRC_RE.fullmatch(norm):
+            return []
         ids = [
             r[0]
             for r in self.con.execute(
-                "SELECT track_id FROM isrc_tracks WHERE isrc = ? ORDER BY track_id", [norm]
+                f"SELECT track_id FROM isrc_tracks WHERE isrc = '{norm}' ORDER BY track_id"
             ).fetchall()
         ]
         return self._rows(ids)

@@ -5,7 +5,8 @@ Per entity (track, album, artist) the newest staged record wins inside the run (
 new with equal ``fetched_at`` but different content (``record_hash``); an identical record leaves
 the catalogue untouched, so ingesting the same dump twice changes nothing. Child rows
 (track_artists, album_images, artist_genres, track_audio, isrc_tracks) follow their parent's winner.
-Inserts are sorted by key so DuckDB's zonemaps make point lookups prune to one row group.
+Tracks and albums are inserted sorted by id (zonemaps then prune range scans); point lookups go
+through ART indexes (see lookup.py), so child tables are appended unsorted.
 """
 
 from __future__ import annotations
@@ -97,15 +98,14 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (
             SELECT s.id, unnest(s.artists) AS a, generate_subscripts(s.artists, 1) AS pos
-            FROM {won})
-        ORDER BY id, pos""")
+            FROM {won})""")
     con.execute(f"""
         INSERT INTO track_audio
         SELECT s.id, s.audio_path, s.audio_size, s.audio_mtime_ns
-        FROM {won} WHERE s.audio_path IS NOT NULL ORDER BY s.id""")
+        FROM {won} WHERE s.audio_path IS NOT NULL""")
     con.execute(f"""
         INSERT INTO isrc_tracks
-        SELECT s.isrc, s.id FROM {won} WHERE s.isrc IS NOT NULL ORDER BY s.isrc, s.id""")
+        SELECT s.isrc, s.id FROM {won} WHERE s.isrc IS NOT NULL""")
 
     # --- albums: the newest record of each album among this run's valid tracks
     con.execute(f"""

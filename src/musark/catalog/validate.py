@@ -102,22 +102,15 @@ def _id_ok(expr: str) -> str:
     return f"regexp_full_match(coalesce({expr}, ''), '{ID_RE}')"
 
 
+# Normalised helper columns, computed once per record (NORM_SQL) and read by both the reason and
+# the typed projection, so no expression is evaluated twice.
 _ISRC_NORM = "nullif(upper(regexp_replace(trim(coalesce(isrc, '')), '[-\\s.]', '', 'g')), '')"
 # '0000' is how big dumps spell an unknown release date: it becomes NULL, not a reject.
 _DATE = "CASE WHEN trim(coalesce(release_date, '')) IN ('', '0000') THEN NULL ELSE trim(release_date) END"
 _PREC = (
-    f"coalesce(nullif(lower(trim(release_date_precision)), ''), "
-    f"CASE length({_DATE}) WHEN 4 THEN 'year' WHEN 7 THEN 'month' WHEN 10 THEN 'day' END)"
+    "coalesce(nullif(lower(trim(release_date_precision)), ''), "
+    "CASE length(_date) WHEN 4 THEN 'year' WHEN 7 THEN 'month' WHEN 10 THEN 'day' END)"
 )
-_DATE_OK = f"""(
-    {_DATE} IS NULL OR CASE {_PREC}
-        WHEN 'year' THEN regexp_full_match({_DATE}, '[0-9]{{4}}')
-            AND try_strptime({_DATE} || '-01-01', '%Y-%m-%d') IS NOT NULL
-        WHEN 'month' THEN regexp_full_match({_DATE}, '[0-9]{{4}}-[0-9]{{2}}')
-            AND try_strptime({_DATE} || '-01', '%Y-%m-%d') IS NOT NULL
-        WHEN 'day' THEN regexp_full_match({_DATE}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')
-            AND try_strptime({_DATE}, '%Y-%m-%d') IS NOT NULL
-        ELSE false END)"""
 # ISO 8601 text (offsets honoured, stored as UTC), or Unix epoch seconds/milliseconds
 _FETCHED = """CASE
     WHEN regexp_full_match(trim(fetched_at), '[0-9]{9,11}')
@@ -125,6 +118,16 @@ _FETCHED = """CASE
     WHEN regexp_full_match(trim(fetched_at), '[0-9]{12,14}')
         THEN to_timestamp(trim(fetched_at)::BIGINT / 1000.0)::TIMESTAMP
     ELSE try_cast(nullif(trim(fetched_at), '') AS TIMESTAMPTZ)::TIMESTAMP END"""
+NORM_SQL = f"{_ISRC_NORM} AS _isrc, {_DATE} AS _date, {_FETCHED} AS _fetched"
+_DATE_OK = """(
+    _date IS NULL OR CASE _prec
+        WHEN 'year' THEN regexp_full_match(_date, '[0-9]{4}')
+            AND try_strptime(_date || '-01-01', '%Y-%m-%d') IS NOT NULL
+        WHEN 'month' THEN regexp_full_match(_date, '[0-9]{4}-[0-9]{2}')
+            AND try_strptime(_date || '-01', '%Y-%m-%d') IS NOT NULL
+        WHEN 'day' THEN regexp_full_match(_date, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            AND try_strptime(_date, '%Y-%m-%d') IS NOT NULL
+        ELSE false END)"""
 
 REASON_SQL = f"""CASE
     WHEN pre_reason IS NOT NULL THEN pre_reason
@@ -137,7 +140,7 @@ REASON_SQL = f"""CASE
     WHEN NOT ({_id_ok("id")} AND {_id_ok("album_id")}
         AND list_bool_and(list_transform(artists, lambda a: {_id_ok("a.id")})))
         THEN 'invalid_id'
-    WHEN {_ISRC_NORM} IS NOT NULL AND NOT regexp_full_match({_ISRC_NORM}, '{ISRC_RE}')
+    WHEN _isrc IS NOT NULL AND NOT regexp_full_match(_isrc, '{ISRC_RE}')
         THEN 'invalid_isrc'
     WHEN NOT {_DATE_OK} THEN 'invalid_date'
     WHEN NOT coalesce(try_cast(duration_ms AS BIGINT) BETWEEN 1 AND 2147483647, false)
@@ -151,7 +154,7 @@ REASON_SQL = f"""CASE
         AND list_bool_and(list_transform(coalesce(images, []), lambda i:
             {_count_ok("i.width")} AND {_count_ok("i.height")})))
         THEN 'invalid_number'
-    WHEN nullif(trim(fetched_at), '') IS NOT NULL AND {_FETCHED} IS NULL
+    WHEN _fetched IS NULL AND nullif(trim(fetched_at), '') IS NOT NULL
         THEN 'invalid_timestamp'
 END"""
 
@@ -166,17 +169,17 @@ TYPED_SQL = f"""
     nullif(lower(trim(album_type)), '') AS album_type,
     nullif(label, '') AS label, nullif(copyright_c, '') AS copyright_c,
     nullif(copyright_p, '') AS copyright_p, nullif(trim(upc), '') AS upc,
-    {_DATE} AS release_date, CASE WHEN {_DATE} IS NOT NULL THEN {_PREC} END AS release_date_precision,
+    _date AS release_date, CASE WHEN _date IS NOT NULL THEN _prec END AS release_date_precision,
     {_n("total_tracks", "INTEGER")} AS total_tracks,
     {_n("album_popularity", "SMALLINT")} AS album_popularity,
     {_n("track_number", "INTEGER")} AS track_number,
     {_n("disc_number", "INTEGER")} AS disc_number,
     {_n("duration_ms", "INTEGER")} AS duration_ms,
     {_n("explicit", "BOOLEAN")} AS explicit,
-    {_ISRC_NORM} AS isrc,
+    _isrc AS isrc,
     {_n("popularity", "SMALLINT")} AS popularity,
     {_n("streams", "BIGINT")} AS streams,
-    {_FETCHED} AS fetched_at,
+    _fetched AS fetched_at,
     list_transform(artists, lambda a: struct_pack(
         id := a.id, name := a.name,
         followers := {_n("a.followers", "BIGINT")},
@@ -194,16 +197,16 @@ TYPED_SQL = f"""
 def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
     """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
     # one pass, one write: typed values and the reason land together; the raw text is kept
-    # only for rejected records
-    before = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][
-        0
-    ]
-    total = con.execute(f"""
+    # only for rejected records. RETURNING gives this chunk's counts without rescanning the stage.
+    flags = con.execute(f"""
         INSERT INTO stage_rows
-        SELECT {TYPED_SQL}, reason, CASE WHEN reason IS NOT NULL THEN left(raw, {RAW_MAX}) END
-        FROM (SELECT *, {REASON_SQL} AS reason FROM ({raw_sql}))""").fetchall()[0][0]
-    bad = con.execute("SELECT count(*) FROM stage_rows WHERE reason IS NOT NULL").fetchall()[0][0]
-    return int(total) - int(bad - before), int(bad - before)
+        SELECT {TYPED_SQL}, reason,
+            CASE WHEN reason IS NOT NULL THEN left(rtrim(raw, chr(10) || chr(13)), {RAW_MAX}) END
+        FROM (SELECT *, {REASON_SQL} AS reason FROM (
+            SELECT *, {_PREC} AS _prec FROM (SELECT *, {NORM_SQL} FROM ({raw_sql}))))
+        RETURNING reason IS NOT NULL AS bad""").fetchnumpy()["bad"]
+    bad = int(flags.sum())
+    return len(flags) - bad, bad
 
 
 def null_raw_columns(present: set[str]) -> str:
