@@ -9,6 +9,7 @@ import re
 
 from PIL import Image
 
+from musark.catalog.schema import connect
 from tests.plan.conftest import query
 
 PLOTS = ("coverage.png", "tiers.png", "popularity.png", "isrc.png")
@@ -53,6 +54,10 @@ def test_report_numbers_match_the_plan(cat_archive, cli, tmp_path):
     isrc_tracks = sum(r["tracks"] for r in n["tracks_per_isrc"])
     assert isrc_tracks + n["catalogue"]["tracks_without_isrc"] == 20000
     assert n["tracks_per_isrc"][0]["tracks_per_isrc"] == 1
+    # same plan, same report: byte for byte
+    first = {f.name: f.read_bytes() for f in (tmp_path / "r").iterdir()}
+    cli("report", "--archive", cat_archive.root, "--out", tmp_path / "r")
+    assert {f.name: f.read_bytes() for f in (tmp_path / "r").iterdir()} == first
 
 
 def test_plan_json_shape(cat_archive, cli):
@@ -111,3 +116,11 @@ def test_report_before_any_plan_still_draws_the_catalogue(cat_archive, cli, tmp_
     assert n["catalogue"]["tracks"] == 20000
     for name in PLOTS:
         Image.open(tmp_path / "r" / name).load()
+
+
+def test_empty_catalogue_plans_and_reports_zeros(archive, cli, tmp_path):
+    connect(archive.catalog_db).close()
+    s = cli.json("plan", "--archive", archive.root, "--coverage", "50")
+    assert s["selected"]["files"] == 0 and s["catalogue"]["tracks"] == 0
+    n = cli.json("report", "--archive", archive.root, "--out", tmp_path / "r")
+    assert n["plan"]["files"] == 0 and (tmp_path / "r" / "report.html").exists()

@@ -20,4 +20,6 @@ def open_catalog(
         con.execute(f"SET threads = {int(ps.threads)}")
     # Order-preserving operators hold whole results in memory; nothing here needs insertion order.
     con.execute("SET preserve_insertion_order = false")
+    # DuckDB's own bar would write into stdout (and corrupt --json); musark shows its own.
+    con.execute("SET enable_progress_bar = false")
     return con

@@ -88,10 +88,10 @@ def report_numbers(con: duckdb.DuckDBPyConnection, archive: Archive) -> dict[str
     shape = con.execute(
         f"""
         WITH r AS (SELECT listens, row_number() OVER (ORDER BY listens DESC, track_id) AS rn FROM _rf)
-        SELECT 100.0 * sum(listens) FILTER (WHERE rn <= {k}) / {total!r},
+        SELECT coalesce(100.0 * sum(listens) FILTER (WHERE rn <= {k}) / {total!r}, 0),
                100.0 * count(*) FILTER (WHERE listens < 1000) / greatest(count(*), 1),
-               sum(listens) FILTER (WHERE rn <= 3),
-               100.0 * sum(listens) FILTER (WHERE rn <= 3) / {total!r}
+               coalesce(sum(listens) FILTER (WHERE rn <= 3), 0),
+               coalesce(100.0 * sum(listens) FILTER (WHERE rn <= 3) / {total!r}, 0)
         FROM r
         """
     ).fetchall()[0]
