@@ -11,6 +11,7 @@ import av
 from musark.media import ogg
 
 # A container whose packets cover less than its own timeline by more than this lost audio.
+# (Ogg is checked page by page instead: CRC, sequence and end of stream, see media/ogg.py.)
 GAP_TOLERANCE_S = 0.1
 # Check decodability of this many packets at each end (a full decode is the opus tier's job).
 EDGE_PACKETS = 8
@@ -69,6 +70,91 @@ def _looks_like_audio(data: bytes) -> bool:
     return data.startswith(_AUDIO_MAGIC) or data[4:8] == b"ftyp"
 
 
+def _check_duration(duration_ms: int, expected_ms: int | None, tolerance: float) -> None:
+    if expected_ms and abs(duration_ms - expected_ms) > tolerance * expected_ms:
+        raise BadAudio(
+            f"duration mismatch: file {duration_ms / 1000:.2f} s, catalogue "
+            f"{expected_ms / 1000:.2f} s (tolerance {tolerance:.0%})"
+        )
+
+
+def _decode_head(container: av.container.InputContainer, stream: av.AudioStream) -> int:
+    """Decode the first packets; return the samples they gave."""
+    decoded = 0
+    try:
+        for index, packet in enumerate(container.demux(stream)):
+            if index >= EDGE_PACKETS:
+                break
+            decoded += sum(f.samples for f in stream.codec_context.decode(packet))
+    except av.FFmpegError as exc:
+        raise BadAudio(f"corrupt: {exc.strerror or exc}") from exc
+    return decoded
+
+
+def _probe_ogg(data: bytes, container: av.container.InputContainer) -> tuple[int, int]:
+    """(duration ms, audio bytes) of an Ogg file whose every page was checked (CRC, order, end)."""
+    try:
+        audio_bytes = ogg.check_pages(data)
+    except ogg.OggDamage as exc:
+        raise BadAudio(str(exc)) from exc
+    if _decode_head(container, container.streams.audio[0]) == 0:
+        raise BadAudio("corrupt: no decodable audio")
+    if not container.duration or audio_bytes == 0:
+        raise BadAudio("corrupt: no audio pages")
+    return round(container.duration / 1000), audio_bytes
+
+
+def _probe_packets(container: av.container.InputContainer) -> tuple[int, int]:
+    """(duration ms, audio bytes) from every demuxed packet, decoding the first and last few."""
+    stream = container.streams.audio[0]
+    ctx = stream.codec_context
+    tb = stream.time_base
+    first_pts = end_pts = None
+    covered = 0
+    audio_bytes = 0
+    tail: deque[av.Packet] = deque(maxlen=EDGE_PACKETS)
+    decoded = 0
+    try:
+        for index, packet in enumerate(container.demux(stream)):
+            if packet.size == 0:
+                continue
+            audio_bytes += packet.size
+            if packet.pts is not None:
+                first_pts = packet.pts if first_pts is None else first_pts
+                end_pts = packet.pts + (packet.duration or 0)
+            covered += packet.duration or 0
+            if index < EDGE_PACKETS:
+                decoded += sum(f.samples for f in ctx.decode(packet))
+            else:
+                tail.append(packet)
+    except av.FFmpegError as exc:
+        raise BadAudio(f"corrupt: {exc.strerror or exc}") from exc
+    try:
+        for packet in tail:
+            decoded += sum(f.samples for f in ctx.decode(packet))
+    except av.FFmpegError as exc:
+        raise BadAudio(
+            f"truncated or corrupt: the last packets do not decode ({exc.strerror or exc})"
+        ) from exc
+    if audio_bytes == 0 or first_pts is None:
+        raise BadAudio("corrupt: no audio packets")
+    if decoded == 0:
+        raise BadAudio("corrupt: no decodable audio")
+    timeline_s = float((end_pts - first_pts) * tb)
+    covered_s = float(covered * tb)
+    if timeline_s - covered_s > GAP_TOLERANCE_S:
+        raise BadAudio(
+            f"corrupt: {timeline_s - covered_s:.2f} s of audio lost to damaged data "
+            f"(between {max(0.0, float(first_pts * tb)):.1f} s and {float(end_pts * tb):.1f} s)"
+        )
+    declared_s = container.duration / 1e6 if container.duration else None
+    if declared_s and covered_s < declared_s - max(0.5, 0.02 * declared_s):
+        raise BadAudio(
+            f"truncated: header declares {declared_s:.2f} s, the file holds {covered_s:.2f} s"
+        )
+    return round(covered_s * 1000), audio_bytes
+
+
 def probe_audio(data: bytes, expected_ms: int | None = None, tolerance: float = 0.25) -> Probe:
     """Probe audio bytes; raise BadAudio (zero-length, not audio, corrupt, truncated, mismatch)."""
     if not data:
@@ -85,61 +171,13 @@ def probe_audio(data: bytes, expected_ms: int | None = None, tolerance: float = 
             raise BadAudio(
                 f"not audio: {container.format.name} holding {', '.join(kinds)} and no audio stream"
             )
-        stream = container.streams.audio[0]
-        ctx = stream.codec_context
         family = _family(container.format.name)
-        tb = stream.time_base
-        first_pts = end_pts = None
-        covered = 0
-        audio_bytes = 0
-        tail: deque[av.Packet] = deque(maxlen=EDGE_PACKETS)
-        decoded = 0
-        try:
-            for index, packet in enumerate(container.demux(stream)):
-                if packet.size == 0:
-                    continue
-                audio_bytes += packet.size
-                if packet.pts is not None:
-                    first_pts = packet.pts if first_pts is None else first_pts
-                    end_pts = packet.pts + (packet.duration or 0)
-                covered += packet.duration or 0
-                if index < EDGE_PACKETS:
-                    decoded += sum(f.samples for f in ctx.decode(packet))
-                else:
-                    tail.append(packet)
-        except av.FFmpegError as exc:
-            raise BadAudio(f"corrupt: {exc.strerror or exc}") from exc
-        try:
-            for packet in tail:
-                decoded += sum(f.samples for f in ctx.decode(packet))
-        except av.FFmpegError as exc:
-            raise BadAudio(
-                f"truncated or corrupt: the last packets do not decode ({exc.strerror or exc})"
-            ) from exc
-        if audio_bytes == 0 or first_pts is None:
-            raise BadAudio("corrupt: no audio packets")
-        if decoded == 0:
-            raise BadAudio("corrupt: no decodable audio")
-        timeline_s = float((end_pts - first_pts) * tb)
-        covered_s = float(covered * tb)
-        if timeline_s - covered_s > GAP_TOLERANCE_S:
-            raise BadAudio(
-                f"corrupt: {timeline_s - covered_s:.2f} s of audio lost to damaged data "
-                f"(checksum or sync errors between {max(0.0, float(first_pts * tb)):.1f} s and {float(end_pts * tb):.1f} s)"
-            )
-        declared_s = container.duration / 1e6 if container.duration else None
-        if declared_s and covered_s < declared_s - max(0.5, 0.02 * declared_s):
-            raise BadAudio(
-                f"truncated: header declares {declared_s:.2f} s, the file holds {covered_s:.2f} s"
-            )
-        if family == "ogg" and not ogg.ends_cleanly(data):
-            raise BadAudio("truncated: the last Ogg page is incomplete or not end-of-stream")
-        duration_ms = round(covered_s * 1000)
-        if expected_ms and abs(duration_ms - expected_ms) > tolerance * expected_ms:
-            raise BadAudio(
-                f"duration mismatch: file {duration_ms / 1000:.2f} s, catalogue "
-                f"{expected_ms / 1000:.2f} s (tolerance {tolerance:.0%})"
-            )
+        if family == "ogg":
+            duration_ms, audio_bytes = _probe_ogg(data, container)
+        else:
+            duration_ms, audio_bytes = _probe_packets(container)
+        ctx = container.streams.audio[0].codec_context
+        _check_duration(duration_ms, expected_ms, tolerance)
         return Probe(
             container=family,
             codec=ctx.codec.canonical_name,

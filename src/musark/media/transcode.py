@@ -61,21 +61,19 @@ def to_opus(data: bytes, kbps: int, serial_key: str) -> Encoded:
                     format="flt", layout=layout, rate=OPUS_RATE, frame_size=OPUS_FRAME
                 )
 
-                def encode(frame: av.AudioFrame | None) -> None:
-                    nonlocal audio_bytes
-                    for packet in stream.encode(frame):
-                        audio_bytes += packet.size
-                        dst.mux(packet)
-
+                encode, mux, resample = stream.encode, dst.mux, resampler.resample
                 for frame in src.decode(in_stream):
                     frame.pts = None  # let the resampler count samples: input gaps never skew time
-                    for out_frame in resampler.resample(frame):
+                    for out_frame in resample(frame):
                         samples += out_frame.samples
-                        encode(out_frame)
-                for out_frame in resampler.resample(None):
-                    samples += out_frame.samples
-                    encode(out_frame)
-                encode(None)
+                        packets = encode(out_frame)
+                        audio_bytes += sum(p.size for p in packets)
+                        mux(packets)
+                for out_frame in [*resample(None), None]:
+                    samples += out_frame.samples if out_frame is not None else 0
+                    packets = encode(out_frame)
+                    audio_bytes += sum(p.size for p in packets)
+                    mux(packets)
     except av.FFmpegError as exc:
         raise BadAudio(
             f"corrupt: decoding failed while transcoding ({exc.strerror or exc})"

@@ -35,6 +35,18 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def _top_up(
+    pending: dict[Any, T], items: Iterator[T], submit: Callable[[T], Any], limit: int
+) -> None:
+    """Submit items until ``limit`` are in flight (bounded memory whatever the input size)."""
+    while len(pending) < limit:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        pending[submit(item)] = item
+
+
 def default_workers() -> int:
     """Every core this process may use."""
     try:
@@ -82,14 +94,8 @@ class LocalExecutor:
         """
         it = iter(items)
         pending: dict[Future, T] = {}
-        limit = self.workers * 2
         while True:
-            while len(pending) < limit:
-                try:
-                    item = next(it)
-                except StopIteration:
-                    break
-                pending[self._pool.submit(fn, item)] = item
+            _top_up(pending, it, lambda item: self._pool.submit(fn, item), self.workers * 2)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -139,14 +145,8 @@ class RayExecutor:
         remote = ray.remote(num_cpus=1)(fn)
         it = iter(items)
         pending: dict[Any, T] = {}
-        limit = self.workers * 2
         while True:
-            while len(pending) < limit:
-                try:
-                    item = next(it)
-                except StopIteration:
-                    break
-                pending[remote.remote(item)] = item
+            _top_up(pending, it, remote.remote, self.workers * 2)
             if not pending:
                 return
             done, _ = ray.wait(list(pending), num_returns=1)
