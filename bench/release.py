@@ -14,10 +14,10 @@ The last line printed is one JSON object; every ratio (musark ÷ peer) is under 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import libtorrent as lt
 import numpy as np
+import psutil
 
 from musark.pack import bagit
 from musark.pack.bencode import bencode
@@ -76,12 +77,15 @@ def hash_rate(name: str, seconds: float = 1.0) -> tuple[float, float]:
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and its finished children (mktorrent)."""
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    """CPU seconds of this process and all its descendants: mktorrent (a reaped child) and the
+    hashing worker processes (children of multiprocessing's forkserver, which reaps them)."""
+    me = psutil.Process()
+    total = 0.0
+    for p in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def timed(fn) -> tuple[float, float, object]:

@@ -94,3 +94,15 @@ def test_index_is_deterministic(archive):
     archive.index_db.unlink()
     release(archive, batches=["keep__0001"], show_progress=False)
     assert archive.index_zst.read_bytes() == first
+
+
+def test_file_map_falls_back_to_the_torrent_when_release_has_no_record(archive):
+    build_archive(archive, {"keep__0001": 3})
+    release(archive, fmt="hybrid", show_progress=False)
+    before = open_index(archive).execute("SELECT * FROM track_files ORDER BY 1").fetchall()
+    con = duckdb.connect(str(archive.catalog_db))
+    con.execute("DELETE FROM release_files")
+    con.close()
+    release(archive, next_n=0, show_progress=False)  # nothing new: only the index is rebuilt
+    after = open_index(archive).execute("SELECT * FROM track_files ORDER BY 1").fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]

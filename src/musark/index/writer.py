@@ -95,9 +95,15 @@ def _insert_batches(
 
 
 def file_map(archive: Archive, con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """(batch, path, file_index) of every file of every released batch, read from its torrent."""
+    """(batch, path, file_index) of every file of every released batch: release's record of it,
+    else (a batch released before that record existed) read from the batch's torrent."""
     from musark.pack.build import layout_of_torrent
 
+    recorded = con.sql(
+        "SELECT r.batch, r.path, r.file_index FROM release_files r "
+        "JOIN batches b ON b.name = r.batch AND b.status = 'released'"
+    ).to_arrow_table()
+    have = set(recorded.column("batch").unique().to_pylist())
     batches, paths, indices = [], [], []
     names = [
         r[0]
@@ -107,20 +113,21 @@ def file_map(archive: Archive, con: duckdb.DuckDBPyConnection) -> pa.Table:
     ]
     for name in names:
         torrent = archive.torrents_dir / f"{name}.torrent"
-        if not torrent.exists():
+        if name in have or not torrent.exists():
             continue
         _, layout = layout_of_torrent(torrent.read_bytes())
         fi = layout.file_indices()
         batches += [name] * len(fi)
         paths += list(fi)
         indices += list(fi.values())
-    return pa.table(
+    parsed = pa.table(
         {
             "batch": pa.array(batches, pa.string()),
             "path": pa.array(paths, pa.string()),
             "file_index": pa.array(indices, pa.int64()),
         }
     )
+    return pa.concat_tables([recorded.cast(parsed.schema), parsed])
 
 
 def write_index(

@@ -8,11 +8,11 @@ from typing import Any
 
 import libtorrent as lt
 
-from musark.pack.bencode import bencode
+from musark.pack.bencode import Raw, bencode
 from musark.pack.hashing import Digests, hash_layout
 from musark.pack.layout import Entry, Layout, make_layout
 from musark.pack.piece_size import choose_piece_size
-from musark.pack.torrent import Options, build_metainfo, info_hashes
+from musark.pack.torrent import Options, build_metainfo, hashes_of_info
 
 
 @dataclass
@@ -56,7 +56,9 @@ def build_torrent(
         layout, contents=contents, late=late, sha256_paths=sha256_paths, advance=advance
     )
     meta = build_metainfo(layout, digests, name, options)
-    btih, btmh = info_hashes(meta)
+    raw = bencode(meta["info"])  # encoded once: hashed, then spliced into the file
+    btih, btmh = hashes_of_info(raw, fmt)
+    meta["info"] = Raw(raw)
     return Built(name, layout, digests, bencode(meta), btih, btmh, warning)
 
 

@@ -17,7 +17,7 @@ class Entry:
 
     path: str  # '/'-separated, relative to the torrent's root folder
     size: int
-    source: Path | None = None  # file on disk; None for in-memory content or a pad
+    source: Path | str | None = None  # file on disk; None for in-memory content or a pad
     pad: bool = False
 
 

@@ -24,6 +24,15 @@ from musark.pack.layout import FORMATS, Entry, path_key
 from musark.pack.piece_size import parse_piece_size
 from musark.pack.torrent import Options
 
+# Release's own catalogue table: every released file's index in its torrent, so the index writer
+# never re-reads 60,000-file torrents (the torrent stays the source; this is a cache of it).
+RELEASE_FILES_DDL = """
+    CREATE TABLE IF NOT EXISTS release_files (
+        batch VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,          -- inside the torrent, e.g. 'data/<track_id>.<ext>'
+        file_index BIGINT NOT NULL      -- BEP 53 so= index (pad files counted)
+    )"""
+
 
 class ReleaseError(ValueError):
     """A release that cannot go ahead; the message names the batch or file and the reason."""
@@ -71,7 +80,8 @@ def select_batches(
     """The batches to release: ``names`` as given, else the next ``next_n`` ready unreleased ones."""
     pending = dict(
         con.execute(
-            "SELECT batch, count(*) FROM track_files WHERE status = 'planned' AND batch IS NOT NULL "
+            "SELECT batch, count(*) FROM track_files WHERE status IN ('planned', 'failed') "
+            "AND batch IS NOT NULL "
             "GROUP BY batch"
         ).fetchall()
     )
@@ -83,7 +93,8 @@ def select_batches(
                 raise ReleaseError(f"batch {n!r}: no such batch in the catalogue")
             if pending.get(n):
                 raise ReleaseError(
-                    f"batch {n!r}: {pending[n]} files are not processed yet; run `musark process`"
+                    f"batch {n!r}: {pending[n]} files are not processed yet (planned or failed); "
+                    "run `musark process`"
                 )
         return list(dict.fromkeys(names))
     orders = {
@@ -114,18 +125,25 @@ def batch_files(archive: Archive, con: duckdb.DuckDBPyConnection, batch: str) ->
     ).fetchall()
     if not rows:
         raise ReleaseError(f"batch {batch}: no files with status 'done' to release")
+    # plain strings: pathlib costs more than the hashing of a small file at 60,000 files
+    data_dir = str(archive.batch_data_dir(batch))
+    patch_dir = str(archive.patches_dir / batch)
+    for tid, ext, *_ in rows:
+        check_id(tid, "track id")
+        if not ext or not ext.isalnum():
+            raise ReleaseError(f"batch {batch}: track {tid} has no valid file extension ({ext!r})")
     data = [
-        Entry(f"data/{tid}.{ext}", size, archive.track_path(batch, tid, ext))
+        Entry(f"data/{tid}.{ext}", size, os.path.join(data_dir, f"{tid}.{ext}"))
         for tid, ext, size, *_ in rows
     ]
     patches = [
-        Entry(f"{tid}.zstdpatch", psize, archive.patch_path(batch, tid))
+        Entry(f"{tid}.zstdpatch", psize, os.path.join(patch_dir, f"{tid}.zstdpatch"))
         for tid, _, _, _, psize in rows
         if psize is not None
     ]
     for e in data + patches:
         try:
-            size = e.source.stat().st_size  # type: ignore[union-attr]
+            size = os.stat(e.source).st_size  # type: ignore[arg-type]
         except FileNotFoundError:
             raise ReleaseError(f"batch {batch}: {e.source} is missing") from None
         if size != e.size:
@@ -200,10 +218,11 @@ def _publish(built: Built, torrent: Path, frozen: bool, what: str) -> bool:
     return True
 
 
-def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen: bool) -> None:
+def _release_batch(
+    ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, files_: _BatchFiles, frozen: bool
+) -> None:
     name, tier, pop_min, pop_max, released_at = row
     arc = ctx.archive
-    files_ = batch_files(arc, con, name)
     rows, data = files_.rows, files_.data
     recorded = {f"data/{tid}.{ext}": sha for tid, ext, _, sha, _ in rows if sha}
     head = {
@@ -252,6 +271,7 @@ def _release_batch(ctx: _Ctx, con: duckdb.DuckDBPyConnection, row: tuple, frozen
     for p, b in {**head, **late(built.digests.sha256)}.items():
         write_if_changed(arc.batch_dir(name) / p, b)
     _record_sha256(con, built.digests.sha256, name)
+    _record_file_index(con, name, built.layout.file_indices())
 
     def listed(b: Built, entry: str, group: str, display: str, path: Path, opts: Options) -> None:
         ctx.result.torrents.append(
@@ -306,6 +326,19 @@ def _record_sha256(con: duckdb.DuckDBPyConnection, sha: dict[str, str], batch: s
         "AND track_files.sha256 IS NULL",
         [batch],
     )
+
+
+def _record_file_index(con: duckdb.DuckDBPyConnection, batch: str, indices: dict[str, int]) -> None:
+    """Replace ``batch``'s rows of release_files (one vectorised insert)."""
+    rows = pa.table(  # noqa: F841
+        {
+            "batch": pa.array([batch] * len(indices), pa.string()),
+            "path": pa.array(list(indices), pa.string()),
+            "file_index": pa.array(list(indices.values()), pa.int64()),
+        }
+    )
+    con.execute("DELETE FROM release_files WHERE batch = ?", [batch])
+    con.execute("INSERT INTO release_files SELECT batch, path, file_index FROM rows")
 
 
 def _metadata_torrent(
@@ -363,6 +396,7 @@ def release(
     result = ReleaseResult()
     remove_stale_temps(archive.release_dir)
     con = connect(archive.catalog_db)
+    con.execute(RELEASE_FILES_DDL)
     try:
         names = select_batches(
             con,
@@ -382,8 +416,8 @@ def release(
             if r[0] not in listed and r[0] not in names
         ]
         names = unfinished + names
-        for n in names:  # every file is where the catalogue says before anything is frozen
-            batch_files(archive, con, n)
+        # every file is where the catalogue says before anything is frozen
+        checked = {n: batch_files(archive, con, n) for n in names}
         frozen = {
             r[0]
             for r in con.execute(
@@ -433,7 +467,7 @@ def release(
             )
             for n in names:
                 remove_stale_temps(archive.batch_dir(n))
-                _release_batch(ctx, con, rows[n], n in frozen)
+                _release_batch(ctx, con, rows[n], checked[n], n in frozen)
         entries = torrents_json.merge(torrents_json.load(archive.torrents_json), result.torrents)
         released_at = con.execute(
             "SELECT max(released_at) FROM batches WHERE status = 'released'"

@@ -77,14 +77,19 @@ def build_metainfo(
     return meta
 
 
+def hashes_of_info(raw: bytes, fmt: str) -> tuple[str, str | None]:
+    """(btih hex, btmh multihash hex or None) of a bencoded info dict. A v2-only torrent's btih
+    is its truncated SHA-256, the id it uses on the wire."""
+    v2 = sha256(raw).hexdigest() if fmt != "v1" else None
+    btih = v2[:40] if fmt == "v2" and v2 else sha1(raw).hexdigest()
+    return btih, ("1220" + v2 if v2 else None)
+
+
 def info_hashes(meta: dict[str, Any]) -> tuple[str, str | None]:
-    """(btih hex, btmh multihash hex or None). A v2-only torrent's btih is its truncated SHA-256,
-    the id it uses on the wire."""
-    raw = bencode(meta["info"])
-    v2 = "meta version" in meta["info"]
-    btmh = "1220" + sha256(raw).hexdigest() if v2 else None
-    btih = sha256(raw).hexdigest()[:40] if "pieces" not in meta["info"] else sha1(raw).hexdigest()
-    return btih, btmh
+    """(btih, btmh) of a metainfo dictionary."""
+    info = meta["info"]
+    fmt = "v1" if "meta version" not in info else "hybrid" if "pieces" in info else "v2"
+    return hashes_of_info(bencode(info), fmt)
 
 
 def magnet_link(
