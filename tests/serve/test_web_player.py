@@ -129,6 +129,24 @@ def test_sign_in_search_open_album_and_play(running: Running, browser_page, arti
     page.wait_for_function(
         "document.querySelector('#now-title').textContent === 'Bernoulli Numbers'"
     )
+
+    # On a phone-sized screen the same page stacks up and every control stays on screen.
+    page.set_viewport_size({"width": 400, "height": 820})
+    page.click("#queue-close")
+    controls = (
+        "#search",
+        "#logout",
+        "#btn-play",
+        "#btn-next",
+        "#seek",
+        "#btn-queue",
+        "#play-album",
+    )
+    for control in controls:
+        box = page.locator(control).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 400, control
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 820, control
+    page.screenshot(path=str(artifacts_dir / "web-player-phone.png"))
     assert not page.errors, page.errors
 
 
