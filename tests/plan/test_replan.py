@@ -123,7 +123,8 @@ def test_processed_columns_survive_replanning(cat_archive):
     query(
         cat_archive,
         "UPDATE track_files SET status = 'done', codec = 'vorbis', ext = 'ogg', size = 4242, "
-        "sha256 = repeat('a', 64), processed_at = TIMESTAMP '2026-01-02' "
+        "sha256 = repeat('a', 64), processed_at = TIMESTAMP '2026-01-02', "
+        "warning = 'cover skipped: not an image' "
         "WHERE batch = 'keep__0001' AND seq_in_batch < 10",
     )
     query(

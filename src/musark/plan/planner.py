@@ -39,11 +39,7 @@ CREATE TABLE IF NOT EXISTS plan_changes (
     new_tier VARCHAR
 )"""
 
-TRACK_FILE_COLUMNS = (
-    "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of, "
-    "ext, size, duration_ms, bitrate_kbps, sample_rate, channels, sha256, sha256_original, "
-    "size_original, patch_size, processed_at, error"
-)
+# Filled by `process`; a re-plan keeps them for files that stay where they were.
 _PROCESS_COLUMNS = (
     "ext",
     "size",
@@ -57,6 +53,11 @@ _PROCESS_COLUMNS = (
     "patch_size",
     "processed_at",
     "error",
+    "warning",
+)
+TRACK_FILE_COLUMNS = (
+    "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of, "
+    + ", ".join(_PROCESS_COLUMNS)
 )
 SAMPLE = 20
 
