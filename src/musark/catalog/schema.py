@@ -133,6 +133,23 @@ TABLES: dict[str, str] = {
 }
 
 
+# Columns of track_files that `process` fills (plan keeps them across re-plans, media writes them).
+PROCESS_RESULT_COLUMNS: tuple[str, ...] = (
+    "ext",
+    "size",
+    "duration_ms",
+    "bitrate_kbps",
+    "sample_rate",
+    "channels",
+    "sha256",
+    "sha256_original",
+    "size_original",
+    "patch_size",
+    "error",
+    "warning",
+)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every catalogue table that does not exist yet."""
     for ddl in TABLES.values():

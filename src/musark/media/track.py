@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from musark.archive import Archive
+from musark.catalog.schema import PROCESS_RESULT_COLUMNS
 from musark.fsio import atomic_write_bytes
 from musark.media.cover import Cover, CoverError, load_cover_file, prepare_cover
 from musark.media.patch import make_patch
@@ -45,24 +46,7 @@ class TrackJob:
     duration_tolerance: float = 0.25
 
 
-RECORD_FIELDS = (
-    "track_id",
-    "batch",
-    "status",
-    "codec",
-    "ext",
-    "size",
-    "duration_ms",
-    "bitrate_kbps",
-    "sample_rate",
-    "channels",
-    "sha256",
-    "sha256_original",
-    "size_original",
-    "patch_size",
-    "error",
-    "warning",
-)
+RECORD_FIELDS = ("track_id", "batch", "status", "codec", *PROCESS_RESULT_COLUMNS)
 
 
 def _record(job: TrackJob, **values: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from musark.archive import Archive
+from musark.catalog.schema import PROCESS_RESULT_COLUMNS
 from musark.console import progress
 from musark.plan.db import open_catalog
 from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
@@ -40,21 +41,7 @@ CREATE TABLE IF NOT EXISTS plan_changes (
 )"""
 
 # Filled by `process`; a re-plan keeps them for files that stay where they were.
-_PROCESS_COLUMNS = (
-    "ext",
-    "size",
-    "duration_ms",
-    "bitrate_kbps",
-    "sample_rate",
-    "channels",
-    "sha256",
-    "sha256_original",
-    "size_original",
-    "patch_size",
-    "processed_at",
-    "error",
-    "warning",
-)
+_PROCESS_COLUMNS = (*PROCESS_RESULT_COLUMNS, "processed_at")
 TRACK_FILE_COLUMNS = (
     "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of, "
     + ", ".join(_PROCESS_COLUMNS)
