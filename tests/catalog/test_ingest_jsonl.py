@@ -174,3 +174,20 @@ def test_a_failing_source_leaves_the_catalogue_untouched(tmp_path, archive, run_
     with pytest.raises(Exception):  # noqa: B017 - any error: what matters is nothing changed
         run_ingest(write_jsonl(tmp_path / "more.jsonl", [track(2)]), broken)
     assert snapshot(archive) == before
+
+
+def test_counts_and_line_numbers_stay_exact_across_many_small_chunks(tmp_path, archive, run_ingest):
+    cfg = archive.config_path
+    cfg.write_text(cfg.read_text().replace("chunk_rows = 1000000", "chunk_rows = 2"))
+    records = [track(n) for n in range(1, 8)]
+    records[2] = BAD_RECORDS["invalid_isrc"]  # line 3: second chunk
+    records[5] = BAD_RECORDS["invalid_json"]  # line 6: third chunk
+    dump = write_jsonl(tmp_path / "d.jsonl", records)
+    result = run_ingest(dump)
+    assert (result["ingested"], result["rejected"]) == (5, 2)
+    assert result["sources"][0]["ingested"] == 5
+    assert rows(archive, "SELECT locator, reason FROM rejects ORDER BY locator") == [
+        ("3", "invalid_isrc"),
+        ("6", "invalid_json"),
+    ]
+    assert rows(archive, "SELECT count(*) FROM tracks") == [(5,)]

@@ -73,6 +73,9 @@ def configure(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
     """Apply [catalog] memory_limit/threads to a DuckDB connection."""
     con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
+    # every catalogue query that needs an order says ORDER BY (the stage carries ``ord``), so
+    # DuckDB may insert and scan out of order: parallel inserts, less buffering (stage -15 %)
+    con.execute("SET preserve_insertion_order = false")
     if settings.get("memory_limit"):
         con.execute(f"SET memory_limit = '{settings['memory_limit']}'")
     if int(settings.get("threads") or 0) > 0:
