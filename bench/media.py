@@ -59,7 +59,7 @@ def plan(archive: Archive, sources: list[Path], seconds: float, tier: str) -> No
     con = connect(archive.catalog_db)
     ids = [p.stem for p in sources]
     action, kbps = ("keep", None) if tier == "keep" else ("opus", 75)
-    con.execute("INSERT INTO artists VALUES ('ar', 'Bench Artist', NULL, NULL, NULL, 'bench')")
+    con.execute("INSERT INTO artists (id, name, source) VALUES ('ar', 'Bench Artist', 'bench')")
     con.execute("INSERT INTO albums (id, name, label) VALUES ('al', 'Bench Album', 'CC0')")
     con.execute(
         """INSERT INTO tracks (id, name, album_id, track_number, duration_ms)
