@@ -1,0 +1,58 @@
+"""Every benchmark runs end to end at a tiny size and keeps its output contract.
+
+Timings at this size mean nothing, and nothing here asserts on them. The test exists so that a
+change elsewhere cannot silently break a benchmark: the last line of output must be one JSON
+object with at least one `_ratio` figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# script, tiny-size arguments, Debian tools its peer needs
+CASES = {
+    "catalog": (["--tracks", "3000", "--lookups", "50"], []),
+    "plan": (["--tracks", "20000"], []),
+    "media": (["--files", "2", "--seconds", "4", "--repeat", "1"], ["ffmpeg"]),
+    "release": (["--gb", "0.02", "--files", "10", "--repeat", "1"], ["mktorrent"]),
+    "mirror": (["--gb", "0.02", "--files", "10", "--rounds", "1"], ["sha256sum"]),
+    "serve_search": (["--tracks", "2000", "--queries", "20"], []),
+    "serve": (
+        ["--tracks", "40", "--queries", "10", "--albums", "5", "--streams", "5", "--seconds", "2"],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_benchmark_runs_and_prints_its_ratios(name, tmp_path):
+    args, tools = CASES[name]
+    for tool in tools:
+        require_tool(tool)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TMPDIR": str(tmp_path)}
+    if name in ("catalog", "serve_search"):
+        args = [*args, "--workdir", str(tmp_path / "work")]
+    elif name == "serve":
+        args = [*args, "--out", str(tmp_path / "out")]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    ratios = {k: v for k, v in figures.items() if k.endswith("_ratio")}
+    assert ratios and all(isinstance(v, int | float) and v > 0 for v in ratios.values()), figures
