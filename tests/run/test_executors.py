@@ -24,7 +24,8 @@ def test_unknown_executor_is_refused():
 
 
 def test_local_and_ray_executors_produce_identical_archives(tmp_path):
-    ray = pytest.importorskip("ray")
+    import ray  # part of the test extras: a missing Ray must fail here, not skip
+
     sources = tmp_path / "src"
     local = make_workload(tmp_path / "local", sources)
     process_archive(local, source_dir=sources, workers=2, show_progress=False)
