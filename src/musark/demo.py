@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import mutagen
 from musark.archive import Archive, init_archive
 from musark.config import DEFAULT_TOML
 from musark.fsio import atomic_path, atomic_write_bytes, atomic_write_text
-from musark.media.synth import trim_audio, write_audio
+from musark.media.synth import remux_head, write_audio
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-listener"
@@ -105,7 +104,8 @@ def generate_sources(root: Path, tracks: list[dict[str, Any]], corrupt: int = CO
             )
         else:
             with atomic_path(dest) as tmp:
-                trim_audio(base, tmp, max(1.0, (t["duration_ms"] or 1000) / 1000))
+                # one atomic write covers the cut and the tags: a killed run leaves no untagged source
+                remux_head(base, tmp, max(1.0, (t["duration_ms"] or 1000) / 1000))
                 tags = mutagen.File(tmp)
                 tags["TITLE"] = t["title"]
                 tags["ARTIST"] = t["artist"]
@@ -134,7 +134,6 @@ def synth_sources(
 def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
     """Build the demo archive under ``root`` (re-using whatever a previous run left) and summarise."""
     from musark.catalog.ingest import ingest
-    from musark.catalog.stats import catalog_stats
     from musark.catalog.synth import synth_catalog
     from musark.media.process import process_archive
     from musark.mirror.verify import verify
@@ -202,16 +201,15 @@ def run_demo(root: Path, opts: DemoOptions | None = None) -> dict[str, Any]:
     ver = verify(arc, show_progress=show)
     _step(steps, "verify", t, **ver.totals())
 
-    stats = catalog_stats(arc)
-    summary = _summary(arc, plan, processed, ver, stats)
+    summary = _summary(arc, plan, processed, ver)
     summary["steps"] = steps
     summary["archive"] = str(arc.root)
     return summary
 
 
-def _summary(
-    arc: Archive, plan: dict, processed: dict[str, dict], ver: Any, stats: dict
-) -> dict[str, Any]:
+def _summary(arc: Archive, plan: dict, processed: dict[str, dict], ver: Any) -> dict[str, Any]:
+    from musark.pack import torrents_json
+
     con = duckdb.connect(str(arc.catalog_db), read_only=True)
     try:
         tiers = [
@@ -224,17 +222,16 @@ def _summary(
         quarantined = con.execute(
             "SELECT track_id, error FROM track_files WHERE status = 'quarantined' ORDER BY track_id"
         ).fetchall()
+        tracks = con.execute("SELECT count(*) FROM tracks").fetchone()[0]
         rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
         batches = dict(
             con.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall()
         )
     finally:
         con.close()
-    torrents = json.loads(arc.torrents_json.read_text()) if arc.torrents_json.exists() else []
-    if isinstance(torrents, dict):
-        torrents = torrents.get("torrents", [])
+    torrents = torrents_json.load(arc.torrents_json)
     return {
-        "tracks": stats.get("tracks"),
+        "tracks": tracks,
         "rejects": rejects,
         "planned_files": plan["selected"]["files"],
         "planned_bytes": plan["selected"]["bytes"],

@@ -85,12 +85,11 @@ def write_audio(
     return path
 
 
-def trim_audio(src: Path | str, dest: Path | str, seconds: float) -> Path:
-    """Copy the first ``seconds`` of ``src`` to ``dest`` by remuxing packets (no re-encode)."""
-    dest = Path(dest)
+def remux_head(src: Path | str, dest: Path | str, seconds: float) -> None:
+    """Write the first ``seconds`` of ``src`` to ``dest`` by remuxing packets (no re-encode)."""
     with av.open(str(src)) as inp:
         stream = inp.streams.audio[0]
-        with atomic_path(dest) as tmp, av.open(str(tmp), "w", format=inp.format.name) as out:
+        with av.open(str(dest), "w", format=inp.format.name) as out:
             ostream = out.add_stream_from_template(stream)
             for packet in inp.demux(stream):
                 if packet.dts is None:
@@ -99,4 +98,3 @@ def trim_audio(src: Path | str, dest: Path | str, seconds: float) -> Path:
                     break
                 packet.stream = ostream
                 out.mux(packet)
-    return dest
