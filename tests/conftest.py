@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +37,7 @@ def archive(tmp_path: Path) -> Archive:
 
 
 class Cli:
-    """Runs musark commands in-process (fast) or as a real subprocess."""
+    """Runs musark commands in-process through Typer's runner."""
 
     def __init__(self) -> None:
         self.runner = CliRunner()
@@ -56,16 +54,6 @@ class Cli:
     def json(self, *args: str) -> dict:
         """Run a command with --json and parse its stdout."""
         return json.loads(self(*args, "--json"))
-
-    def subprocess(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
-        """Run ``python -m musark ...`` as a separate process."""
-        return subprocess.run(
-            [sys.executable, "-m", "musark", *map(str, args)],
-            check=check,
-            capture_output=True,
-            text=True,
-            **kw,
-        )
 
 
 @pytest.fixture
