@@ -29,7 +29,13 @@ LOOPBACK_ONLY = {
 
 def session() -> lt.session:
     """A libtorrent session listening on 127.0.0.1 only, with every discovery mechanism off."""
-    return lt.session({"listen_interfaces": "127.0.0.1:0", **LOOPBACK_ONLY})
+    return lt.session(
+        {
+            "listen_interfaces": "127.0.0.1:0",
+            "alert_mask": lt.alert_category.error | lt.alert_category.storage,
+            **LOOPBACK_ONLY,
+        }
+    )
 
 
 def add(ses: lt.session, torrent: Path, save_path: Path) -> lt.torrent_handle:
@@ -52,6 +58,22 @@ def wait_seeding(h: lt.torrent_handle, timeout: float = 90.0) -> lt.torrent_stat
         time.sleep(0.1)
     st = h.status()
     raise AssertionError(f"not complete after {timeout}s: state={st.state} progress={st.progress}")
+
+
+def wait_on_disk(ses: lt.session, h: lt.torrent_handle, timeout: float = 30.0) -> None:
+    """Block until ``h``'s downloaded blocks are written to disk.
+
+    libtorrent verifies a piece from its store buffer before the write job has run, so a torrent
+    can report seeding while a file is not yet on disk; a cache flush is answered once it is.
+    """
+    h.flush_cache()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ses.wait_for_alert(100)
+        for alert in ses.pop_alerts():
+            if isinstance(alert, lt.cache_flushed_alert) and alert.handle == h:
+                return
+    raise AssertionError(f"libtorrent did not flush {h.status().name} within {timeout}s")
 
 
 @contextlib.contextmanager

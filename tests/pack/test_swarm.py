@@ -10,7 +10,7 @@ import pytest
 from musark.pack.release import release
 from tests.conftest import require_tool
 from tests.pack.builder import build_archive
-from tests.pack.swarm import add, aria2c_args, session, tracker, wait_seeding
+from tests.pack.swarm import add, aria2c_args, session, tracker, wait_on_disk, wait_seeding
 
 
 def _validate_bag(folder) -> None:
@@ -36,6 +36,7 @@ def test_libtorrent_to_libtorrent_download_is_a_valid_bag(archive, tmp_path, fmt
     h = add(leecher, torrent, down)
     h.connect_peer(("127.0.0.1", seeder.listen_port()))
     st = wait_seeding(h)
+    wait_on_disk(leecher, h)
     assert st.total_wanted == sum(
         f.stat().st_size for f in archive.batch_dir("keep__0001").rglob("*") if f.is_file()
     )
