@@ -187,20 +187,26 @@ def main() -> None:
     }
     # Rounds interleave the contenders, so a burst of load from other work on the machine hits
     # each of them alike; each keeps its best round. The hashlib rates behind the compute limit
-    # are measured right before each v1 + manifest run, one hashing thread per core as musark
-    # runs: with the kernel's autogroup scheduling a busy machine gives this process the same
-    # share whatever its thread count, so one thread alone would see up to `cores` times the
-    # per-core rate that all cores get. The highest rates measured (the strictest limit) count;
-    # the rates of one thread alone are reported too.
+    # are measured right before and after each v1 + manifest run, one hashing thread per core
+    # as musark runs: with the kernel's autogroup scheduling a busy machine gives this process
+    # the same share whatever its thread count, so one thread alone would see up to `cores`
+    # times the per-core rate that all cores get. The highest rates measured (the strictest
+    # limit) count; the rates of one thread alone are reported too.
     rates: dict[str, list[tuple[float, float]]] = {"sha1": [], "sha256": []}
     alone = {algo: hash_rate(algo) for algo in rates}
     runs: dict[str, list[tuple[float, float, object]]] = {k: [] for k in contenders}
+
+    def measure_rates() -> None:
+        for algo, got in rates.items():
+            got.append(hash_rate(algo, cores))
+
     for _ in range(args.repeat):
         for name, fn in contenders.items():
             if name == "v1m":
-                for algo, got in rates.items():
-                    got.append(hash_rate(algo, cores))
+                measure_rates()
             runs[name].append(timed(fn))
+            if name == "v1m":
+                measure_rates()
     sha1_rate, sha1_cpu = (max(r[i] for r in rates["sha1"]) for i in (0, 1))
     sha256_rate, sha256_cpu = (max(r[i] for r in rates["sha256"]) for i in (0, 1))
     limit = cores / (1 / sha1_rate + 1 / sha256_rate)  # bytes/s: SHA-1 + SHA-256 on every core
