@@ -98,6 +98,27 @@ def test_v2_file_roots_match_what_libtorrent_loads(folder, fmt):
     assert layout.file_indices() == built.layout.file_indices()
 
 
+@pytest.mark.parametrize("fmt", ["v1", "hybrid"])
+@pytest.mark.parametrize("piece_size", [256 * 1024, 4 << 20])
+def test_files_larger_than_a_hashing_chunk_match_libtorrent(tmp_path, fmt, piece_size):
+    # pieces smaller and larger than the 1 MiB chunk every digest is fed from, pieces spanning
+    # chunks and files, a file ending exactly on a chunk boundary
+    root = tmp_path / "big"
+    for i, n in enumerate([3_000_001, 1 << 20, 2_500_000, 700_000, (1 << 20) + 16385]):
+        p = root / "data" / f"f{i}.bin"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(os.urandom(n))
+    layout = make_layout(_entries(root), fmt, piece_size)
+    digests = hash_layout(layout, workers=2, sha256_paths={e.path for e in layout.files})
+    ours = lt.torrent_info(lt.bdecode(bencode(build_metainfo(layout, digests, root.name))))
+    flags = getattr(lt.create_torrent, FLAGS[fmt]) if FLAGS[fmt] else 0
+    ref = _libtorrent_reference(root, layout, flags)
+    assert str(ours.info_hashes().v1) == str(ref.info_hashes().v1)
+    assert str(ours.info_hashes().v2) == str(ref.info_hashes().v2)
+    for e in layout.files:
+        assert digests.sha256[e.path] == hashlib.sha256(e.source.read_bytes()).hexdigest()
+
+
 def test_one_thread_and_many_threads_give_identical_digests(folder):
     layout = make_layout(_entries(folder), "hybrid", 16384)
     one = hash_layout(layout, workers=1, sha256_paths={"bagit.txt"})
