@@ -61,6 +61,7 @@ REASONS = (
 ID_RE = "[A-Za-z0-9_-]{1,64}"
 ISRC_RE = "[A-Z]{2}[A-Z0-9]{3}[0-9]{7}"
 RAW_MAX = 4000  # characters of a rejected record kept in rejects.raw
+ORD_SHIFT = 1 << 40  # ord = source number << 40 | row: later sources and rows win ties
 
 STAGE_DDL = """
 CREATE OR REPLACE TEMP TABLE stage_rows (
@@ -194,23 +195,30 @@ TYPED_SQL = f"""
 """
 
 
-def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
-    """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
+def stage_sql(raw_sql: str) -> str:
+    """The INSERT validating the raw records selected by ``raw_sql`` into the stage."""
     # one pass, one write: typed values and the reason land together; the raw text is kept
-    # only for rejected records. No RETURNING: it makes DuckDB insert on one thread (about 40 %
-    # slower); counting the stage's rejects before and after reads one mostly-NULL column.
-    bad_before = _stage_rejected(con)
-    (rows,) = con.execute(f"""
+    # only for rejected records.
+    return f"""
         INSERT INTO stage_rows
         SELECT {TYPED_SQL}, reason,
             CASE WHEN reason IS NOT NULL THEN left(rtrim(raw, chr(10) || chr(13)), {RAW_MAX}) END
         FROM (SELECT *, {REASON_SQL} AS reason FROM (
-            SELECT *, {_PREC} AS _prec FROM (SELECT *, {NORM_SQL} FROM ({raw_sql}))))""").fetchall()[0]
-    bad = _stage_rejected(con) - bad_before
+            SELECT *, {_PREC} AS _prec FROM (SELECT *, {NORM_SQL} FROM ({raw_sql}))))"""
+
+
+def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
+    """Validate the raw records selected by ``raw_sql`` into the stage; return (ok, rejected)."""
+    # No RETURNING: it makes DuckDB insert on one thread (about 40 % slower); counting the
+    # stage's rejects before and after reads one mostly-NULL column.
+    bad_before = stage_rejected(con)
+    (rows,) = con.execute(stage_sql(raw_sql)).fetchall()[0]
+    bad = stage_rejected(con) - bad_before
     return int(rows) - bad, bad
 
 
-def _stage_rejected(con: duckdb.DuckDBPyConnection) -> int:
+def stage_rejected(con: duckdb.DuckDBPyConnection) -> int:
+    """Rejected records in the stage so far."""
     return int(con.execute("SELECT count(reason) FROM stage_rows").fetchall()[0][0])
 
 
