@@ -72,9 +72,11 @@ def open_stream(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def split_lines(buf: bytes) -> pa.LargeBinaryArray:
-    """Zero-copy Arrow array of the lines in ``buf``, each keeping its newline (found by numpy)."""
-    ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+def split_lines(buf: bytes | memoryview, ends: np.ndarray | None = None) -> pa.LargeBinaryArray:
+    """Zero-copy Arrow array of the lines in ``buf``, each keeping its newline (found by numpy
+    unless their positions ``ends`` are given)."""
+    if ends is None:
+        ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
     offsets = np.empty(len(ends) + 2, dtype=np.int64)
     offsets[0] = 0
     offsets[1:-1] = ends + 1
@@ -264,74 +266,88 @@ def _blank(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return empty | (first_ws & (last - before == 0))
 
 
-def _reject_lines(
-    con: duckdb.DuckDBPyConnection, path: Path, base: int
-) -> tuple[int, pa.Table | None]:
-    """One streaming pass over the dump: count its non-blank lines and collect (ord, line, raw)
-    of the rejected ones (ordinals read from ``_jsonl_bad``); numpy finds the lines."""
+def _reject_lines(con: duckdb.DuckDBPyConnection, path: Path, base: int) -> int:
+    """One streaming pass over the dump: count its non-blank lines and copy (ord, line, raw) of
+    the rejected ones (ordinals read from ``_jsonl_bad``) into ``_jsonl_found``; numpy finds the
+    lines in a reused buffer, so the pass costs about one read of the file."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _jsonl_found (ord BIGINT, line BIGINT, raw BLOB)")
     ordinal = 0  # non-blank lines so far
     first_line = 1
-    carry = b""
-    found: list[pa.Table] = []
+    buf = bytearray(BLOCK_BYTES)
+    view = memoryview(buf)
+    filled = 0
     with open_stream(path) as fh:
         while True:
-            data = fh.read(BLOCK_BYTES)
-            eof = not data
-            buf = carry + data
+            if filled == len(buf):  # a line longer than the buffer: grow it
+                buf.extend(bytes(len(buf)))
+                view.release()
+                view = memoryview(buf)
+            got = fh.readinto(view[filled:])
+            eof = not got
+            filled += got or 0
+            a = np.frombuffer(buf, dtype=np.uint8, count=filled)
+            nl = np.flatnonzero(a == 10)
             if eof:
-                carry = b""
-                if not buf:
-                    break
+                used = filled
+            elif len(nl):
+                used = int(nl[-1]) + 1
             else:
-                cut = buf.rfind(b"\n")
-                if cut < 0:
-                    carry = buf
-                    continue
-                buf, carry = buf[: cut + 1], buf[cut + 1 :]
-            a = np.frombuffer(buf, dtype=np.uint8)
-            lines = split_lines(buf)
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: len(lines) + 1]
-            starts = offsets[:-1]
-            ends = offsets[1:] - (a[offsets[1:] - 1] == 10)  # without the newline
-            keep = ~_blank(a, starts, ends)
-            ordinals = np.cumsum(keep) + ordinal  # 1-based ordinal of each non-blank line
-            hi = int(ordinals[-1]) if len(ordinals) else ordinal
-            bad = (
-                con.execute(
-                    f"SELECT o FROM _jsonl_bad WHERE o > {ordinal} AND o <= {hi} ORDER BY o"
-                )
-                .fetchnumpy()["o"]
-                .astype(np.int64)
-            )
-            if len(bad):
-                idx = np.flatnonzero(keep)[bad - ordinal - 1]
-                found.append(
-                    pa.table(
-                        {
-                            "ord": pa.array(bad + base, pa.int64()),
-                            "line": pa.array(idx + first_line, pa.int64()),
-                            "raw": lines.take(pa.array(idx)),
-                        }
-                    )
-                )
-            # whitespace-only lines (other than a bare CR) are no record for DuckDB but were
-            # never blank to us: they stay invalid_json rejects
-            ws = np.flatnonzero(~keep & (ends - starts > (a[starts] == 13)))
-            if len(ws):
-                found.append(
-                    pa.table(
-                        {
-                            "ord": pa.nulls(len(ws), pa.int64()),
-                            "line": pa.array(ws + first_line, pa.int64()),
-                            "raw": lines.take(pa.array(ws)),
-                        }
-                    )
-                )
-            ordinal = hi
-            first_line += len(lines)
+                continue
+            if used:
+                lines = split_lines(view[:used], nl)
+                offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: len(lines) + 1]
+                ordinal = _reject_block(con, a, lines, offsets, ordinal, first_line, base)
+                first_line += len(lines)
             if eof:
                 break
-    return ordinal, (pa.concat_tables(found) if found else None)
+            rest = filled - used
+            buf[:rest] = buf[used:filled]
+            filled = rest
+    view.release()
+    return ordinal
+
+
+def _reject_block(
+    con: duckdb.DuckDBPyConnection,
+    a: np.ndarray,
+    lines: pa.LargeBinaryArray,
+    offsets: np.ndarray,
+    ordinal: int,
+    first_line: int,
+    base: int,
+) -> int:
+    """Find the rejected lines of one block of whole lines; return the running ordinal."""
+    starts = offsets[:-1]
+    ends = offsets[1:] - (a[offsets[1:] - 1] == 10)  # without the newline
+    keep = ~_blank(a, starts, ends)
+    hi = ordinal + int(keep.sum())
+    bad = (
+        con.execute(f"SELECT o FROM _jsonl_bad WHERE o > {ordinal} AND o <= {hi} ORDER BY o")
+        .fetchnumpy()["o"]
+        .astype(np.int64)
+    )
+    idx = np.flatnonzero(keep)[bad - ordinal - 1]
+    # whitespace-only lines (other than a bare CR) are no record for DuckDB but were never
+    # blank to us: they stay invalid_json rejects (ord NULL)
+    ws = np.flatnonzero(~keep & (ends - starts > (a[starts] == 13)))
+    if len(idx) or len(ws):
+        both = np.concatenate([idx, ws])
+        found = pa.table(
+            {
+                "ord": pa.array(
+                    np.concatenate([bad + base, np.zeros(len(ws), np.int64)]),
+                    mask=np.arange(len(both)) >= len(idx),
+                ),
+                "line": pa.array(both + first_line, pa.int64()),
+                "raw": lines.take(pa.array(both)),
+            }
+        )
+        con.register("_jsonl_block_found", found)
+        try:
+            con.execute("INSERT INTO _jsonl_found SELECT * FROM _jsonl_block_found")
+        finally:
+            con.unregister("_jsonl_block_found")
+    return hi
 
 
 def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_rows) -> None:
@@ -405,10 +421,10 @@ def stage_jsonl(
             CREATE OR REPLACE TEMP TABLE _jsonl_bad AS
             SELECT ord - {base} AS o FROM stage_rows
             WHERE ord > {base} AND ord < {base + ORD_SHIFT} AND reason IS NOT NULL ORDER BY o""")
-        lines, found = _reject_lines(con, path, base)
+        lines = _reject_lines(con, path, base)
         con.execute("DROP TABLE _jsonl_bad")
         if lines == rows:
-            extra = _label_rejects(con, found, str(path)) if found is not None else 0
+            extra = _label_rejects(con, str(path))
             bad = stage_rejected(con) - bad_before
             if on_rows is not None:
                 on_rows(rows)
@@ -423,11 +439,10 @@ def _drop_unnumbered(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM stage_rows WHERE ord IS NULL")
 
 
-def _label_rejects(con: duckdb.DuckDBPyConnection, found: pa.Table, source: str) -> int:
+def _label_rejects(con: duckdb.DuckDBPyConnection, source: str) -> int:
     """Give rejected JSONL rows their line number and raw text; lines DuckDB could not parse
     become invalid_utf8 / invalid_json (their row came out all NULL). Lines without a row
     (``ord`` NULL: whitespace only) go to the stage's rejects; return how many."""
-    con.register("_jsonl_found", found)
     src = source.replace("'", "''")
     try:
         (extra,) = con.execute(f"""
@@ -447,7 +462,7 @@ def _label_rejects(con: duckdb.DuckDBPyConnection, found: pa.Table, source: str)
             FROM (SELECT ord, line, raw, try(decode(raw)) AS txt FROM _jsonl_found) f
             WHERE s.ord = f.ord""")
     finally:
-        con.unregister("_jsonl_found")
+        con.execute("DROP TABLE _jsonl_found")
     return int(extra)
 
 
