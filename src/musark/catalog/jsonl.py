@@ -350,17 +350,32 @@ def _reject_block(
     return hi
 
 
-def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_rows) -> None:
-    """Run ``sql`` in a worker thread, feeding DuckDB's own query progress to ``on_rows`` as an
-    estimate of lines (from the file size and the first lines' length)."""
+def _bytes_read() -> int | None:
+    """Bytes this process has read so far (Linux /proc/self/io), or None elsewhere."""
+    try:
+        with open("/proc/self/io") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_rows) -> int:
+    """Run ``sql`` in a worker thread, reporting an estimate of the lines read so far to
+    ``on_rows``: the share of the file DuckDB has read (bytes read by this process, else DuckDB's
+    own coarser query progress) times the line count the first lines' length suggests. Return
+    the lines reported."""
     if on_rows is None:
         con.execute(sql)
-        return
+        return 0
     with open_stream(path) as fh:
         head = fh.read(1 << 20)
+    size = max(1, path.stat().st_size)
     per_line = max(1, len(head) // max(1, head.count(b"\n")))
-    est = max(1, path.stat().st_size // per_line)
-    if path.name.lower().endswith((".zst", ".gz")):
+    est = size // per_line
+    if _compression(path) != "none":
         est *= 8  # a typical compression ratio of JSON text; only a progress estimate
     err: list[BaseException] = []
 
@@ -370,20 +385,24 @@ def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_row
         except BaseException as exc:  # handed to the caller below
             err.append(exc)
 
+    start = _bytes_read()
     t = threading.Thread(target=run, name="jsonl-insert", daemon=True)
     t.start()
     shown = 0
     while t.is_alive():
         t.join(0.25)
-        pct = con.query_progress()
-        if pct > 0:
-            now = int(est * min(pct, 99.0) / 100)
-            if now > shown:
-                on_rows(now - shown)
-                shown = now
+        done = con.query_progress() / 100
+        now_read = _bytes_read()
+        if start is not None and now_read is not None:
+            done = max(done, (now_read - start) / size)
+        now = int(est * min(done, 0.99))
+        if now > shown:
+            on_rows(now - shown)
+            shown = now
     if err:
+        on_rows(-shown)
         raise err[0]
-    on_rows(-shown)  # the exact count follows from the caller
+    return shown
 
 
 def stage_jsonl(
@@ -404,7 +423,7 @@ def stage_jsonl(
     con.execute("SET preserve_insertion_order = true")
     try:
         bad_before = stage_rejected(con)
-        _progress_while(con, stage_sql(read_json_sql(path, source_no)), path, on_rows)
+        shown = _progress_while(con, stage_sql(read_json_sql(path, source_no)), path, on_rows)
     except duckdb.Error:
         _drop_unnumbered(con)
         return _stage_blocks(con, path, source_no, chunk_rows, on_rows)
@@ -427,11 +446,13 @@ def stage_jsonl(
             extra = _label_rejects(con, str(path))
             bad = stage_rejected(con) - bad_before
             if on_rows is not None:
-                on_rows(rows)
+                on_rows(rows - shown)  # the exact count
             return rows - bad, bad + extra
         con.execute(f"DELETE FROM stage_rows WHERE ord > {base} AND ord < {base + ORD_SHIFT}")
     else:
         _drop_unnumbered(con)
+    if on_rows is not None:
+        on_rows(-shown)
     return _stage_blocks(con, path, source_no, chunk_rows, on_rows)
 
 
