@@ -363,7 +363,7 @@ def _bytes_read() -> int | None:
 
 
 def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_rows) -> int:
-    """Run ``sql`` in a worker thread, reporting an estimate of the lines read so far to
+    """Run ``sql`` while a watcher thread reports an estimate of the lines read so far to
     ``on_rows``: the share of the file DuckDB has read (bytes read by this process, else DuckDB's
     own coarser query progress) times the line count the first lines' length suggests. Return
     the lines reported."""
@@ -377,31 +377,34 @@ def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_row
     est = size // per_line
     if _compression(path) != "none":
         est *= 8  # a typical compression ratio of JSON text; only a progress estimate
-    err: list[BaseException] = []
+    stop = threading.Event()
+    shown = 0
 
-    def run() -> None:
-        try:
-            con.execute(sql)
-        except BaseException as exc:  # handed to the caller below
-            err.append(exc)
+    def poll() -> None:
+        nonlocal shown
+        while not stop.wait(0.25):
+            done = con.query_progress() / 100
+            now_read = _bytes_read()
+            if start is not None and now_read is not None:
+                done = max(done, (now_read - start) / size)
+            now = int(est * min(done, 0.99))
+            if now > shown:
+                on_rows(now - shown)
+                shown = now
 
     start = _bytes_read()
-    t = threading.Thread(target=run, name="jsonl-insert", daemon=True)
+    # the query runs on this thread (so Ctrl-C interrupts it as usual); a watcher reports
+    t = threading.Thread(target=poll, name="jsonl-progress", daemon=True)
     t.start()
-    shown = 0
-    while t.is_alive():
-        t.join(0.25)
-        done = con.query_progress() / 100
-        now_read = _bytes_read()
-        if start is not None and now_read is not None:
-            done = max(done, (now_read - start) / size)
-        now = int(est * min(done, 0.99))
-        if now > shown:
-            on_rows(now - shown)
-            shown = now
-    if err:
+    try:
+        con.execute(sql)
+    except BaseException:
+        stop.set()
+        t.join()
         on_rows(-shown)
-        raise err[0]
+        raise
+    stop.set()
+    t.join()
     return shown
 
 
