@@ -266,22 +266,24 @@ def _blank(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return empty | (first_ws & (last - before == 0))
 
 
-def _reject_lines(con: duckdb.DuckDBPyConnection, path: Path, base: int) -> int:
+def _reject_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, base: int, block_bytes: int = BLOCK_BYTES
+) -> int:
     """One streaming pass over the dump: count its non-blank lines and copy (ord, line, raw) of
     the rejected ones (ordinals read from ``_jsonl_bad``) into ``_jsonl_found``; numpy finds the
     lines in a reused buffer, so the pass costs about one read of the file."""
     con.execute("CREATE OR REPLACE TEMP TABLE _jsonl_found (ord BIGINT, line BIGINT, raw BLOB)")
     ordinal = 0  # non-blank lines so far
     first_line = 1
-    buf = bytearray(BLOCK_BYTES)
+    buf = bytearray(block_bytes)
     view = memoryview(buf)
     filled = 0
     with open_stream(path) as fh:
         while True:
-            if filled == len(buf):  # a line longer than the buffer: grow it
-                buf.extend(bytes(len(buf)))
-                view.release()
-                view = memoryview(buf)
+            if filled == len(buf):  # a line longer than the buffer: a bigger one
+                bigger = bytearray(2 * len(buf))
+                bigger[:filled] = buf[:filled]
+                buf, view = bigger, memoryview(bigger)
             got = fh.readinto(view[filled:])
             eof = not got
             filled += got or 0
@@ -303,7 +305,6 @@ def _reject_lines(con: duckdb.DuckDBPyConnection, path: Path, base: int) -> int:
             rest = filled - used
             buf[:rest] = buf[used:filled]
             filled = rest
-    view.release()
     return ordinal
 
 
