@@ -14,7 +14,7 @@ import duckdb
 from musark.archive import Archive
 from musark.catalog.merge import merge_stage
 from musark.catalog.schema import connect
-from musark.catalog.validate import create_stage
+from musark.catalog.validate import create_stage, drop_stage, remove_stage_file
 from musark.console import progress
 
 FORMATS = ("auto", "jsonl", "sqlite", "csv", "parquet", "folder")
@@ -112,10 +112,11 @@ def ingest(
             raise IngestError(f"{path}: no such file or directory")
         plan.append((path, f))
     started = time.monotonic()
+    stage_db = archive.catalog_db.with_name("catalog.ingest-stage.duckdb")
     con = connect(archive.catalog_db)
     try:
         configure(con, settings)
-        create_stage(con)
+        create_stage(con, stage_db)
         per_source = []
         warnings: list[str] = []
         with progress() as bar:
@@ -141,11 +142,10 @@ def ingest(
                 )
                 warnings.extend(extra.get("warnings", []))
         merged = merge_stage(con)
-        con.execute("DROP VIEW IF EXISTS stage_ok")
-        con.execute("DROP TABLE IF EXISTS stage_rows")
-        con.execute("DROP TABLE IF EXISTS stage_rejects")
+        drop_stage(con, stage_db)
     finally:
         con.close()
+        remove_stage_file(stage_db)
     return {
         "ingested": sum(s["ingested"] for s in per_source),
         "rejected": sum(s["rejected"] for s in per_source),

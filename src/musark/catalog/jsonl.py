@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import zstandard
 
-from musark.catalog.validate import stage_chunk
+from musark.catalog.validate import ORD_SHIFT, RAW_MAX, stage_chunk, stage_rejected, stage_sql
 
 BLOCK_BYTES = 64 * 1024 * 1024
 ARROW_BATCH_ROWS = 4096
@@ -72,9 +72,11 @@ def open_stream(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def split_lines(buf: bytes) -> pa.LargeBinaryArray:
-    """Zero-copy Arrow array of the lines in ``buf``, each keeping its newline (found by numpy)."""
-    ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+def split_lines(buf: bytes | memoryview, ends: np.ndarray | None = None) -> pa.LargeBinaryArray:
+    """Zero-copy Arrow array of the lines in ``buf``, each keeping its newline (found by numpy
+    unless their positions ``ends`` are given)."""
+    if ends is None:
+        ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
     offsets = np.empty(len(ends) + 2, dtype=np.int64)
     offsets[0] = 0
     offsets[1:-1] = ends + 1
@@ -199,10 +201,300 @@ def raw_sql(view: str, source: str, source_no: int) -> str:
     """
 
 
+def _sql_type(spec: object) -> str:
+    """DuckDB type of a ``_STRUCTURE`` entry."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, list):
+        return _sql_type(spec[0]) + "[]"
+    assert isinstance(spec, dict)
+    return "STRUCT(" + ", ".join(f'"{k}" {_sql_type(v)}' for k, v in spec.items()) + ")"
+
+
+def _compression(path: Path) -> str:
+    name = path.name.lower()
+    return "zstd" if name.endswith(".zst") else "gzip" if name.endswith(".gz") else "none"
+
+
+def read_json_sql(path: Path, source_no: int) -> str:
+    """SQL reading the whole dump with DuckDB's parallel JSON reader into raw records.
+
+    Lines DuckDB cannot parse (malformed JSON, invalid UTF-8, not an object) come out as
+    all-NULL rows, blank lines as no row at all; ``ord`` is left NULL and numbered afterwards
+    from the insertion order (see ``stage_jsonl``)."""
+    columns = "{" + ", ".join(f"'{k}': '{_sql_type(v)}'" for k, v in _STRUCTURE.items()) + "}"
+    file = str(path).replace("'", "''")
+    return f"""
+    SELECT
+        NULL::BIGINT AS ord, '{file}' AS source, NULL::VARCHAR AS locator, NULL::VARCHAR AS raw,
+        NULL::VARCHAR AS pre_reason,
+        id, name, album.id AS album_id, album.name AS album_name,
+        album.album_type, album.label,
+        list_filter(album.copyrights, lambda c: upper(c.type) = 'C')[1].text AS copyright_c,
+        list_filter(album.copyrights, lambda c: upper(c.type) = 'P')[1].text AS copyright_p,
+        album.external_ids.upc AS upc, album.release_date, album.release_date_precision,
+        album.total_tracks, album.popularity AS album_popularity,
+        track_number, disc_number, duration_ms, explicit,
+        external_ids.isrc AS isrc, popularity, streams, fetched_at,
+        NULL::VARCHAR AS audio_path, NULL::VARCHAR AS audio_size, NULL::VARCHAR AS audio_mtime_ns,
+        list_transform(artists, lambda a: struct_pack(id := a.id, name := a.name,
+            followers := a.followers.total, popularity := a.popularity, genres := a.genres))
+            AS artists,
+        album.images AS images
+    FROM read_json('{file}', format = 'newline_delimited', ignore_errors = true,
+                   compression = '{_compression(path)}', columns = {columns})
+    """
+
+
+_WS = np.zeros(256, dtype=np.uint8)
+_WS[[ord(" "), ord("\t"), ord("\r")]] = 1
+
+
+def _blank(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which lines [starts, ends) of byte array ``a`` hold only JSON whitespace (DuckDB's
+    reader yields no row for them)."""
+    empty = starts == ends
+    first_ws = np.zeros(len(starts), dtype=bool)
+    nonempty = ~empty
+    first_ws[nonempty] = _WS[a[starts[nonempty]]] == 1
+    if not first_ws.any():  # the usual case: every line starts with '{' or is empty
+        return empty
+    # exact, vectorised: count the non-whitespace bytes of each line
+    nonws = np.concatenate([(1 - _WS[a]).astype(np.int64).cumsum(), [0]])
+    before = np.where(starts > 0, nonws[starts - 1], 0)
+    last = np.where(ends > 0, nonws[np.maximum(ends - 1, 0)], 0)
+    return empty | (first_ws & (last - before == 0))
+
+
+def _reject_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, base: int, block_bytes: int = BLOCK_BYTES
+) -> int:
+    """One streaming pass over the dump: count its non-blank lines and copy (ord, line, raw) of
+    the rejected ones (ordinals read from ``_jsonl_bad``) into ``_jsonl_found``; numpy finds the
+    lines in a reused buffer, so the pass costs about one read of the file."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _jsonl_found (ord BIGINT, line BIGINT, raw BLOB)")
+    ordinal = 0  # non-blank lines so far
+    first_line = 1
+    buf = bytearray(block_bytes)
+    view = memoryview(buf)
+    filled = 0
+    with open_stream(path) as fh:
+        while True:
+            if filled == len(buf):  # a line longer than the buffer: a bigger one
+                bigger = bytearray(2 * len(buf))
+                bigger[:filled] = buf[:filled]
+                buf, view = bigger, memoryview(bigger)
+            got = fh.readinto(view[filled:])
+            eof = not got
+            filled += got or 0
+            a = np.frombuffer(buf, dtype=np.uint8, count=filled)
+            nl = np.flatnonzero(a == 10)
+            if eof:
+                used = filled
+            elif len(nl):
+                used = int(nl[-1]) + 1
+            else:
+                continue
+            if used:
+                lines = split_lines(view[:used], nl)
+                offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[: len(lines) + 1]
+                ordinal = _reject_block(con, a, lines, offsets, ordinal, first_line, base)
+                first_line += len(lines)
+            if eof:
+                break
+            rest = filled - used
+            buf[:rest] = buf[used:filled]
+            filled = rest
+    return ordinal
+
+
+def _reject_block(
+    con: duckdb.DuckDBPyConnection,
+    a: np.ndarray,
+    lines: pa.LargeBinaryArray,
+    offsets: np.ndarray,
+    ordinal: int,
+    first_line: int,
+    base: int,
+) -> int:
+    """Find the rejected lines of one block of whole lines; return the running ordinal."""
+    starts = offsets[:-1]
+    ends = offsets[1:] - (a[offsets[1:] - 1] == 10)  # without the newline
+    keep = ~_blank(a, starts, ends)
+    hi = ordinal + int(keep.sum())
+    bad = (
+        con.execute(f"SELECT o FROM _jsonl_bad WHERE o > {ordinal} AND o <= {hi} ORDER BY o")
+        .fetchnumpy()["o"]
+        .astype(np.int64)
+    )
+    idx = np.flatnonzero(keep)[bad - ordinal - 1]
+    # whitespace-only lines (other than a bare CR) are no record for DuckDB but were never
+    # blank to us: they stay invalid_json rejects (ord NULL)
+    ws = np.flatnonzero(~keep & (ends - starts > (a[starts] == 13)))
+    if len(idx) or len(ws):
+        both = np.concatenate([idx, ws])
+        found = pa.table(
+            {
+                "ord": pa.array(
+                    np.concatenate([bad + base, np.zeros(len(ws), np.int64)]),
+                    mask=np.arange(len(both)) >= len(idx),
+                ),
+                "line": pa.array(both + first_line, pa.int64()),
+                "raw": lines.take(pa.array(both)),
+            }
+        )
+        con.register("_jsonl_block_found", found)
+        try:
+            con.execute("INSERT INTO _jsonl_found SELECT * FROM _jsonl_block_found")
+        finally:
+            con.unregister("_jsonl_block_found")
+    return hi
+
+
+def _bytes_read() -> int | None:
+    """Bytes this process has read so far (Linux /proc/self/io), or None elsewhere."""
+    try:
+        with open("/proc/self/io") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _progress_while(con: duckdb.DuckDBPyConnection, sql: str, path: Path, on_rows) -> int:
+    """Run ``sql`` while a watcher thread reports an estimate of the lines read so far to
+    ``on_rows``: the share of the file DuckDB has read (bytes read by this process, else DuckDB's
+    own coarser query progress) times the line count the first lines' length suggests. Return
+    the lines reported."""
+    if on_rows is None:
+        con.execute(sql)
+        return 0
+    with open_stream(path) as fh:
+        head = fh.read(1 << 20)
+    size = max(1, path.stat().st_size)
+    per_line = max(1, len(head) // max(1, head.count(b"\n")))
+    est = size // per_line
+    if _compression(path) != "none":
+        est *= 8  # a typical compression ratio of JSON text; only a progress estimate
+    stop = threading.Event()
+    shown = 0
+
+    def poll() -> None:
+        nonlocal shown
+        while not stop.wait(0.25):
+            done = con.query_progress() / 100
+            now_read = _bytes_read()
+            if start is not None and now_read is not None:
+                done = max(done, (now_read - start) / size)
+            now = int(est * min(done, 0.99))
+            if now > shown:
+                on_rows(now - shown)
+                shown = now
+
+    start = _bytes_read()
+    # the query runs on this thread (so Ctrl-C interrupts it as usual); a watcher reports
+    t = threading.Thread(target=poll, name="jsonl-progress", daemon=True)
+    t.start()
+    try:
+        con.execute(sql)
+    except BaseException:
+        stop.set()
+        t.join()
+        on_rows(-shown)
+        raise
+    stop.set()
+    t.join()
+    return shown
+
+
 def stage_jsonl(
     con: duckdb.DuckDBPyConnection, path: Path, source_no: int, chunk_rows: int, on_rows=None
 ) -> tuple[int, int]:
-    """Stage every line of a JSONL dump; return (ok, rejected)."""
+    """Stage every line of a JSONL dump; return (ok, rejected).
+
+    DuckDB's parallel reader parses the whole file in one INSERT that keeps the file's order, so
+    each staged row's insertion rank is its non-blank-line ordinal. One numpy pass over the file
+    then maps the few rejected ordinals to line numbers and raw text and re-labels lines DuckDB
+    could not parse (invalid_utf8 / invalid_json). Should the file's non-blank lines not match the
+    rows DuckDB produced, the source is staged again by the careful block reader instead.
+    """
+    base = source_no * ORD_SHIFT
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    # order-preserving insert: rowids follow the file (parallel, by DuckDB's batch indexes)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        bad_before = stage_rejected(con)
+        shown = _progress_while(con, stage_sql(read_json_sql(path, source_no)), path, on_rows)
+    except duckdb.Error:
+        _drop_unnumbered(con)
+        return _stage_blocks(con, path, source_no, chunk_rows, on_rows)
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+    (rows, lo, hi) = con.execute(
+        "SELECT count(*), min(rowid), max(rowid) FROM stage_rows WHERE ord IS NULL"
+    ).fetchall()[0]
+    if rows == 0 or hi - lo + 1 == rows:
+        if rows:
+            con.execute(f"UPDATE stage_rows SET ord = {base} + rowid - {lo} + 1 WHERE ord IS NULL")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _jsonl_bad AS
+            SELECT ord - {base} AS o FROM stage_rows
+            WHERE ord > {base} AND ord < {base + ORD_SHIFT} AND reason IS NOT NULL ORDER BY o""")
+        lines = _reject_lines(con, path, base)
+        con.execute("DROP TABLE _jsonl_bad")
+        if lines == rows:
+            extra = _label_rejects(con, str(path))
+            bad = stage_rejected(con) - bad_before
+            if on_rows is not None:
+                on_rows(rows - shown)  # the exact count
+            return rows - bad, bad + extra
+        con.execute(f"DELETE FROM stage_rows WHERE ord > {base} AND ord < {base + ORD_SHIFT}")
+    else:
+        _drop_unnumbered(con)
+    if on_rows is not None:
+        on_rows(-shown)
+    return _stage_blocks(con, path, source_no, chunk_rows, on_rows)
+
+
+def _drop_unnumbered(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM stage_rows WHERE ord IS NULL")
+
+
+def _label_rejects(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Give rejected JSONL rows their line number and raw text; lines DuckDB could not parse
+    become invalid_utf8 / invalid_json (their row came out all NULL). Lines without a row
+    (``ord`` NULL: whitespace only) go to the stage's rejects; return how many."""
+    src = source.replace("'", "''")
+    try:
+        (extra,) = con.execute(f"""
+            INSERT INTO stage_rejects
+            SELECT '{src}', line::VARCHAR, 'invalid_json',
+                left(rtrim(decode(raw, 'replace'), chr(10) || chr(13)), {RAW_MAX})
+            FROM _jsonl_found WHERE ord IS NULL""").fetchall()[0]
+        con.execute(f"""
+            UPDATE stage_rows s SET
+                locator = f.line::VARCHAR,
+                reason = CASE WHEN f.txt IS NULL THEN 'invalid_utf8'
+                    WHEN NOT CASE WHEN json_valid(f.txt) THEN json_type(f.txt) = 'OBJECT' ELSE false END
+                        THEN 'invalid_json'
+                    ELSE s.reason END,
+                raw = left(rtrim(coalesce(f.txt, decode(f.raw, 'replace')), chr(10) || chr(13)),
+                           {RAW_MAX})
+            FROM (SELECT ord, line, raw, try(decode(raw)) AS txt FROM _jsonl_found) f
+            WHERE s.ord = f.ord""")
+    finally:
+        con.execute("DROP TABLE _jsonl_found")
+    return int(extra)
+
+
+def _stage_blocks(
+    con: duckdb.DuckDBPyConnection, path: Path, source_no: int, chunk_rows: int, on_rows=None
+) -> tuple[int, int]:
+    """The careful reader: Python cuts the file into line blocks, DuckDB parses each block."""
     ok = bad = 0
     for block in prefetch(line_blocks(path, chunk_rows)):
         con.register("_jsonl_block", block)

@@ -19,20 +19,22 @@ _NEWER = """(o.id IS NULL
     OR coalesce(s.fetched_at, TIMESTAMP '0001-01-01') > coalesce(o.fetched_at, TIMESTAMP '0001-01-01')
     OR (s.fetched_at IS NOT DISTINCT FROM o.fetched_at AND s.record_hash <> o.record_hash))"""
 _OLDER = """(coalesce(s.fetched_at, TIMESTAMP '0001-01-01') < coalesce(o.fetched_at, TIMESTAMP '0001-01-01'))"""
-_NEWEST = "arg_max(ord, (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord))"
 
 _TRACK_COLS = (
     "id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
     "streams, fetched_at, source"
 )
+_TRACK_HASH = (
+    "hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
+    "streams, list_transform(artists, lambda a: a.id), audio_path, audio_size, audio_mtime_ns)"
+)
 _ALBUM_COLS = (
     "id, name, album_type, label, copyright_c, copyright_p, upc, release_date, "
     "release_date_precision, total_tracks, popularity, fetched_at, source"
 )
-_ALBUM_FROM_STAGE = (
-    "album_id AS id, album_name AS name, album_type, label, copyright_c, copyright_p, upc, "
-    "release_date, release_date_precision, total_tracks, album_popularity AS popularity, "
-    "fetched_at, source"
+_ALBUM_FIELDS = (
+    "name := album_name, album_type, label, copyright_c, copyright_p, upc, release_date, "
+    "release_date_precision, total_tracks, popularity := album_popularity, fetched_at, source"
 )
 
 
@@ -76,24 +78,28 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    # --- tracks: the stage is read by ord (unique per record); only keys are copied around
+    # --- tracks: one hash aggregate picks each id's newest staged record (keys and hash only)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_tracks AS
-        SELECT ord, id, fetched_at,
-               hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc,
-                    popularity, streams, list_transform(artists, lambda a: a.id),
-                    audio_path, audio_size, audio_mtime_ns) AS record_hash
-        FROM stage_ok SEMI JOIN (SELECT {_NEWEST} AS ord FROM stage_ok GROUP BY id) USING (ord)
+        SELECT id, w.ord, w.fetched_at, w.record_hash FROM (
+            SELECT id, arg_max(struct_pack(ord, fetched_at, record_hash := {_TRACK_HASH}),
+                               (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS w
+            FROM stage_ok GROUP BY id)
     """)
     tracks = _winners(con, "tracks", "tracks")
     for child, key in (("track_artists", "track_id"), ("track_audio", "track_id")):
         _replace(con, "tracks", child, key)
     _replace(con, "tracks", "isrc_tracks", "track_id")
     _replace(con, "tracks", "tracks")
-    won = "stage_ok s JOIN w_tracks w USING (ord)"
+    (staged,) = con.execute("SELECT count(*) FROM stage_ok").fetchall()[0]
+    if tracks["added"] + tracks["updated"] == staged:
+        # every staged record wins (a first ingest of a dump without duplicates): no join
+        won = f"(SELECT *, {_TRACK_HASH} AS record_hash FROM stage_ok) s"
+    else:
+        won = "(SELECT s.*, w.record_hash FROM stage_ok s JOIN w_tracks w USING (ord)) s"
     con.execute(f"""
         INSERT INTO tracks ({_TRACK_COLS}, record_hash)
-        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, w.record_hash FROM {won} ORDER BY s.id""")
+        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash FROM {won} ORDER BY s.id""")
     con.execute(f"""
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (
@@ -107,37 +113,38 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         INSERT INTO isrc_tracks
         SELECT s.isrc, s.id FROM {won} WHERE s.isrc IS NOT NULL""")
 
-    # --- albums: the newest record of each album among this run's valid tracks
+    # --- albums: the newest record of each album among this run's valid tracks, whole, from one
+    # hash aggregate (albums are few next to their tracks)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_albums AS
-        SELECT ord, album_id AS id, fetched_at,
-               hash(album_name, album_type, label, copyright_c, copyright_p, upc, release_date,
-                    release_date_precision, total_tracks, album_popularity, images) AS record_hash
-        FROM stage_ok SEMI JOIN (SELECT {_NEWEST} AS ord FROM stage_ok GROUP BY album_id)
-            USING (ord)
+        SELECT id, a.*, hash(a.name, a.album_type, a.label, a.copyright_c, a.copyright_p, a.upc,
+                             a.release_date, a.release_date_precision, a.total_tracks,
+                             a.popularity, a.images) AS record_hash
+        FROM (SELECT album_id AS id, arg_max(struct_pack(ord, {_ALBUM_FIELDS}, images),
+                (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS a
+              FROM stage_ok GROUP BY album_id)
     """)
     albums = _winners(con, "albums", "albums")
     _replace(con, "albums", "album_images", "album_id")
     _replace(con, "albums", "albums")
-    won = "stage_ok s JOIN w_albums w USING (ord)"
+    won = "s_albums s SEMI JOIN w_albums w USING (ord)"
     con.execute(f"""
         INSERT INTO albums ({_ALBUM_COLS}, record_hash)
-        SELECT {_ALBUM_FROM_STAGE.replace("album_id AS id", "s.album_id AS id")}, w.record_hash
-        FROM {won} ORDER BY s.album_id""")
+        SELECT {_ALBUM_COLS}, record_hash FROM {won} ORDER BY id""")
     con.execute(f"""
         INSERT INTO album_images
         SELECT id, i.width, i.height, i.url FROM (
-            SELECT s.album_id AS id, unnest(s.images) AS i, generate_subscripts(s.images, 1) AS pos
-            FROM {won})
+            SELECT id, unnest(images) AS i, generate_subscripts(images, 1) AS pos FROM {won})
         ORDER BY id, pos""")
     # --- artists: absent followers/popularity/genres keep what the catalogue already knows
     con.execute("""
         CREATE OR REPLACE TEMP TABLE s_artists AS
-        SELECT ord, a.id, a.name, a.followers, a.popularity, a.genres, fetched_at, source,
-               hash(a.name, a.followers, a.popularity, list_sort(a.genres)) AS record_hash
-        FROM (SELECT unnest(artists) AS a, fetched_at, source, ord FROM stage_ok)
-        QUALIFY row_number() OVER (PARTITION BY a.id
-            ORDER BY fetched_at DESC NULLS LAST, (a.followers IS NOT NULL) DESC, ord DESC) = 1
+        SELECT id, w.*, hash(w.name, w.followers, w.popularity, list_sort(w.genres)) AS record_hash
+        FROM (SELECT a.id AS id, arg_max(struct_pack(ord, name := a.name, followers := a.followers,
+                    popularity := a.popularity, genres := a.genres, fetched_at, source),
+                (coalesce(fetched_at, TIMESTAMP '0001-01-01'), a.followers IS NOT NULL, ord)) AS w
+              FROM (SELECT unnest(artists) AS a, fetched_at, source, ord FROM stage_ok)
+              GROUP BY a.id)
     """)
     con.execute("""
         UPDATE s_artists s SET
