@@ -48,6 +48,25 @@ TRACK_FILE_COLUMNS = (
 )
 SAMPLE = 20
 
+STALE_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS plan_stale_files (
+    batch VARCHAR NOT NULL,         -- the unreleased batch the file was made for
+    track_id VARCHAR NOT NULL,      -- a track that left that batch
+    ext VARCHAR                     -- its file extension (files/<batch>/data/<track_id>.<ext>)
+)"""
+
+
+def remove_stale_files(con: duckdb.DuckDBPyConnection, archive: Archive) -> int:
+    """Delete the files and patches listed in plan_stale_files, then the list; return how many."""
+    rows = con.execute("SELECT batch, track_id, ext FROM plan_stale_files").fetchall()
+    for batch, track_id, ext in rows:
+        if ext:
+            archive.track_path(batch, track_id, ext).unlink(missing_ok=True)
+        archive.patch_path(batch, track_id).unlink(missing_ok=True)
+    if rows:
+        con.execute("DELETE FROM plan_stale_files")
+    return len(rows)
+
 
 @dataclass
 class PlanRequest:
@@ -143,16 +162,57 @@ def _boundary(
     return bucket, inside
 
 
-def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tuple[str, Callable]]:
+def batch_name_sql(tier: str, seq: str) -> str:
+    """SQL: batch_name() of two columns (concatenation: cheaper than printf per row)."""
+    return (
+        f"{tier} || '__' || CASE WHEN {seq} < 10000 THEN lpad({seq}::VARCHAR, 4, '0') "
+        f"ELSE {seq}::VARCHAR END"
+    )
+
+
+def _started_batches(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[str]:
+    """Unreleased batches `process` has begun: a done/quarantined row, or files in its folder.
+
+    The folder counts too: a killed `process` may have made files whose results are still only
+    in the ledger (replayed into track_files by the next `process` run).
+    """
+    rows = con.execute(
+        "SELECT b.name, EXISTS (SELECT 1 FROM track_files tf WHERE tf.batch = b.name "
+        "AND tf.status IN ('done', 'quarantined')) FROM batches b WHERE b.status <> 'released' "
+        "ORDER BY b.name"
+    ).fetchall()
+    started = []
+    for name, has_results in rows:
+        if has_results:
+            started.append(name)
+            continue
+        data = archive.files_dir / name / "data"
+        if data.is_dir() and any(data.iterdir()):
+            started.append(name)
+    return started
+
+
+def _steps(
+    archive: Archive, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
+) -> list[tuple[str, Callable]]:
     """The plan as named phases; each runs SQL on the connection (and may record facts)."""
 
     def frozen(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(PLAN_CHANGES_DDL)
+        con.execute(STALE_FILES_DDL)
+        remove_stale_files(con, archive)  # left by a plan killed after its commit
         facts["new_exclusions"] = load_exclusions(con, req.exclude)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _released AS "
             "SELECT name, tier, seq FROM batches WHERE status = 'released'"
         )
+        started = _started_batches(con, archive)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _started AS SELECT name, tier, seq FROM batches "
+            "WHERE status <> 'released' AND list_contains(?, name)",
+            [started],
+        )
+        facts["n_started"] = len(started)
         # Views, not copies: track_files is only written by the last step.
         con.execute(
             "CREATE OR REPLACE TEMP VIEW _frozen AS SELECT * FROM track_files "
@@ -192,20 +252,46 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                 "AND size IS NOT NULL) o ON o.track_id = f.track_id AND o.tier = f.tier"
             )
             processed = "o.size"
+        # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
+        # table, the biggest of the plan, small enough to stay in memory.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
-            SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+            SELECT track_id, tier, popularity, listens, bytes, secondary, dedup, frozen,
+                   excluded, below_cut, cand,
+                   CASE WHEN frozen OR (cand AND dedup) THEN isrc END AS isrc,
+                   CASE WHEN cand AND dedup THEN has_audio END AS has_audio,
+                   CASE WHEN cand AND dedup THEN duration_ms END AS duration_ms
             FROM (
-                SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
-                       f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
-                       {frozen} AS frozen, {excluded} AS excluded, {_below_cut(ps)} AS below_cut,
-                       coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
-                                f.est_bytes) AS bytes
-                FROM ({features_sql(ps)}) f {" ".join(joins)}
+                SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+                FROM (
+                    SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
+                           f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
+                           {frozen} AS frozen, {excluded} AS excluded,
+                           {_below_cut(ps)} AS below_cut,
+                           coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                                    f.est_bytes) AS bytes
+                    FROM ({features_sql(ps)}) f {" ".join(joins)}
+                )
             )
             """
         )
+        # Every figure later steps and the summary need from all tracks, in one scan.
+        (
+            facts["n_tracks"],
+            facts["total"],
+            facts["untiered"],
+            facts["below_cut"],
+            facts["frozen_listens"],
+            facts["frozen_found"],
+        ) = con.execute(
+            """
+            SELECT count(*), coalesce(sum(listens), 0), count(*) FILTER (WHERE tier IS NULL),
+                   count(*) FILTER (WHERE below_cut AND NOT frozen AND NOT excluded),
+                   coalesce(sum(listens) FILTER (WHERE frozen), 0), count(*) FILTER (WHERE frozen)
+            FROM _f
+            """
+        ).fetchall()[0]
 
     def dedup(con: duckdb.DuckDBPyConnection) -> None:
         # A recording already in a released batch stands for its ISRC in every dedup tier.
@@ -217,8 +303,36 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             """
         )
         facts["n_frozen_isrc"] = _one(con, "SELECT count(*) FROM _frozen_isrc")
-        not_frozen_isrc = (
-            "AND isrc NOT IN (SELECT isrc FROM _frozen_isrc)" if facts["n_frozen_isrc"] else ""
+        onto_frozen = (
+            "coalesce(f.dedup AND f.isrc IN (SELECT isrc FROM _frozen_isrc), false)"
+            if facts["n_frozen_isrc"]
+            else "false"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _onto AS "
+            + (
+                "SELECT f.track_id, f.tier, f.listens, fi.rep FROM _f f "
+                "JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
+                if facts["n_frozen_isrc"]
+                else "SELECT track_id, tier, listens, NULL::VARCHAR AS rep FROM _f WHERE false"
+            )
+        )
+        # Most ISRCs have one track: only groups of two or more need the (costly) choice of a
+        # best candidate, so they are found first with a key-only count.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _multi AS
+            SELECT tier, isrc FROM _f f
+            WHERE f.cand AND f.dedup AND f.isrc IS NOT NULL AND NOT {onto_frozen}
+            GROUP BY tier, isrc HAVING count(*) > 1
+            """
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _members AS
+            SELECT f.* FROM _f f SEMI JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc
+            WHERE f.cand AND f.dedup
+            """
         )
         # A unit is what selection weighs: a track, or a whole ISRC group of a dedup tier
         # represented by its best candidate: has source audio, most listens, best secondary
@@ -227,9 +341,10 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             f"""
             CREATE OR REPLACE TEMP TABLE _units AS
             SELECT *, {_BUCKET} AS bucket FROM (
-                SELECT track_id, tier, popularity, listens, bytes, secondary,
-                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
-                FROM _f WHERE cand AND NOT (dedup AND isrc IS NOT NULL)
+                SELECT f.track_id, f.tier, f.popularity, f.listens, f.bytes, f.secondary,
+                       f.listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
+                FROM _f f ANTI JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc
+                WHERE f.cand AND NOT {onto_frozen}
                 UNION ALL
                 SELECT r.t, tier, r.p, -r.l, r.b, -r.s, unit_listens, n, isrc
                 FROM (
@@ -239,30 +354,27 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                            min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
                                            d := -coalesce(duration_ms, -1), t := track_id,
                                            p := popularity, b := bytes)) AS r
-                    FROM _f WHERE cand AND dedup AND isrc IS NOT NULL {not_frozen_isrc}
-                    GROUP BY tier, isrc
+                    FROM _members GROUP BY tier, isrc
                 )
             )
             """
         )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _xrows AS SELECT track_id, coalesce(tier, 'none') AS "
+            "tier FROM _f WHERE excluded AND NOT frozen"
+        )
+        # Everything later steps need is in the small tables above: free the memory.
+        con.execute("DROP TABLE _f")
+        con.execute("DROP TABLE _multi")
 
     def select(con: duckdb.DuckDBPyConnection) -> None:
         facts["base_bytes"] = int(
             _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
         )
-        deduped_onto_frozen = (
-            "SELECT f.listens FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
-            if facts["n_frozen_isrc"]
-            else "SELECT 0 AS listens"
+        facts["base_listens"] = int(facts["frozen_listens"]) + int(
+            _one(con, "SELECT coalesce(sum(listens), 0) FROM _onto")
         )
-        facts["base_listens"] = int(
-            _one(
-                con,
-                f"SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
-                f"+ coalesce((SELECT sum(listens) FROM ({deduped_onto_frozen})), 0)",
-            )
-        )
-        facts["total"] = int(_one(con, "SELECT coalesce(sum(listens), 0) FROM _f"))
+        facts["total"] = int(facts["total"])
         bounds = _boundary(con, req, facts)
         cols = "track_id, tier, popularity, listens, bytes, unit_listens, n, isrc"
         if bounds is None:
@@ -279,51 +391,88 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                 ) WHERE {inside}
             """
         con.execute(f"CREATE OR REPLACE TEMP TABLE _selected AS {sql}")
+        facts["selected_listens"] = int(
+            _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
+        )
+        con.execute("DROP TABLE _units")
 
     def batches(con: duckdb.DuckDBPyConnection) -> None:
         bs = ps.batch_size
+        # A started batch keeps every file still selected in its tier, where it is: files
+        # `process` made stay valid, and the batch folder never disagrees with the plan.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _pinned AS
+            SELECT o.track_id, o.batch, o.seq_in_batch, st.seq
+            FROM _old o JOIN _started st ON st.name = o.batch
+            JOIN _selected s ON s.track_id = o.track_id AND s.tier = o.tier
+            """
+        )
+        # Other files are numbered after the tier's highest released or started batch, in
+        # popularity order. Offsets per (tier, popularity) from a small count let the sort run
+        # per popularity value instead of over a whole tier.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _files AS
-            SELECT s.track_id, s.tier, s.popularity, s.bytes,
-                   coalesce(rs.max_seq, 0) + 1 + r // {bs} AS seq, (r % {bs})::INTEGER AS seq_in_batch
-            FROM (
-                SELECT *, row_number() OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
-                                             listens DESC, track_id) - 1 AS r
-                FROM _selected
-            ) s
-            LEFT JOIN (SELECT tier, max(seq) AS max_seq FROM _released GROUP BY tier) rs USING (tier)
+            WITH free AS (
+                SELECT s.track_id, s.tier, s.popularity, s.listens, s.bytes
+                FROM _selected s ANTI JOIN _pinned p USING (track_id)
+            ),
+            counts AS (SELECT tier, popularity, count(*) AS c FROM free GROUP BY tier, popularity),
+            offsets AS (
+                SELECT tier, popularity,
+                       sum(c) OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST
+                                    ROWS UNBOUNDED PRECEDING) - c AS off
+                FROM counts
+            ),
+            base AS (
+                SELECT tier, max(seq) AS max_seq FROM
+                (SELECT tier, seq FROM _released UNION ALL SELECT tier, seq FROM _started)
+                GROUP BY tier
+            ),
+            numbered AS (
+                SELECT f.track_id, f.tier, f.popularity, f.bytes,
+                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity
+                                                  ORDER BY f.listens DESC, f.track_id) - 1 AS r
+                FROM free f JOIN offsets o
+                     ON o.tier = f.tier AND o.popularity IS NOT DISTINCT FROM f.popularity
+            )
+            SELECT n.track_id, n.tier, n.popularity, n.bytes,
+                   coalesce(b.max_seq, 0) + 1 + r // {bs} AS seq,
+                   (r % {bs})::INTEGER AS seq_in_batch
+            FROM numbered n LEFT JOIN base b USING (tier)
+            UNION ALL
+            SELECT p.track_id, s.tier, s.popularity, s.bytes, p.seq, p.seq_in_batch
+            FROM _pinned p JOIN _selected s USING (track_id)
             """
         )
         onto_frozen = (
             """
             UNION ALL
-            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', fi.rep
-            FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"""
+            SELECT track_id, NULL, NULL, tier, NULL, NULL, NULL, 'dedup', rep FROM _onto"""
             if facts["n_frozen_isrc"]
             else ""
         )
         new = f"""
-            SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
+            SELECT track_id, {batch_name_sql("tier", "seq")} AS batch, seq_in_batch, tier,
                    {tier_attr_case(ps, "action")} AS codec,
                    {tier_attr_case(ps, "kbps")}::INTEGER AS target_kbps, bytes AS est_bytes,
                    'planned' AS status, NULL::VARCHAR AS dedup_of
             FROM _files
             UNION ALL
-            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', s.track_id
-            FROM _f f JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
-                 ON f.tier = s.tier AND f.isrc = s.isrc
-            WHERE f.cand AND f.dedup AND f.track_id <> s.track_id {onto_frozen}
+            SELECT m.track_id, NULL, NULL, m.tier, NULL, NULL, NULL, 'dedup', s.track_id
+            FROM _members m JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
+                 ON m.tier = s.tier AND m.isrc = s.isrc
+            WHERE m.track_id <> s.track_id {onto_frozen}
             UNION ALL
-            SELECT track_id, NULL, NULL, coalesce(tier, 'none'), NULL, NULL, NULL, 'excluded', NULL
-            FROM _f WHERE excluded AND NOT frozen
+            SELECT track_id, NULL, NULL, tier, NULL, NULL, NULL, 'excluded', NULL FROM _xrows
         """
         if not facts["n_processed"]:
             nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
             rows = f"SELECT *, {nulls} FROM ({new})"
         else:
             # A processed file keeps its status and process columns while it stays where it
-            # is; one that moved batch or tier must be processed again.
+            # is (a started batch keeps its files in place, so only dropped files lose them).
             keep = (
                 "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
                 "AND o.batch = n.batch AND o.tier = n.tier)"
@@ -392,20 +541,32 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             )
             con.execute("DELETE FROM batches WHERE status <> 'released'")
             con.execute(
-                """
+                f"""
                 INSERT INTO batches (name, tier, seq, status, num_files, popularity_min,
                                      popularity_max, released_at)
-                SELECT printf('%s__%04d', tier, seq), tier, seq, 'planned', count(*),
+                SELECT {batch_name_sql("tier", "seq")}, tier, seq, 'planned', count(*),
                        min(popularity), max(popularity), NULL
                 FROM _files GROUP BY tier, seq ORDER BY tier, seq
                 """
             )
             con.execute("DELETE FROM plan_changes")
             con.execute("INSERT INTO plan_changes SELECT * FROM _changes")
+            if facts["n_processed"]:
+                # Files `process` made for tracks that left their batch: removed after the
+                # commit, listed here first so that a plan killed in between still removes them.
+                con.execute(
+                    """
+                    INSERT INTO plan_stale_files
+                    SELECT o.batch, o.track_id, o.ext FROM _old o
+                    WHERE o.status = 'done' AND o.batch IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM _rows n WHERE n.track_id = o.track_id AND n.batch = o.batch)
+                    """
+                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        facts["stale_files_removed"] = remove_stale_files(con, archive)
 
     return [
         ("released batches and exclusions", frozen),
@@ -422,37 +583,55 @@ def _summary(
     con: duckdb.DuckDBPyConnection, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
 ) -> dict[str, Any]:
     total = facts["total"]
-    covered = facts["base_listens"] + int(
-        _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
-    )
-    n_tracks = _one(con, "SELECT count(*) FROM _f")
-    tiers = _rows(
+    covered = facts["base_listens"] + facts["selected_listens"]
+    n_tracks = facts["n_tracks"]
+    # One pass over the written plan gives the tier table and, on a first plan, the transitions.
+    per_status = _rows(
         con,
         """
-        SELECT tier,
-               count(*) FILTER (WHERE batch IS NOT NULL) AS files,
-               coalesce(sum(coalesce(size, est_bytes)) FILTER (WHERE batch IS NOT NULL), 0)::BIGINT AS bytes,
-               count(*) FILTER (WHERE status = 'dedup') AS dedup,
-               count(*) FILTER (WHERE status = 'excluded') AS excluded,
-               count(DISTINCT batch) AS batches
-        FROM track_files GROUP BY tier ORDER BY tier
+        SELECT tier, status, count(*) AS n, count(batch) AS files,
+               coalesce(sum(coalesce(size, est_bytes)) FILTER (WHERE batch IS NOT NULL), 0)::BIGINT
+                   AS bytes
+        FROM track_files GROUP BY tier, status
         """,
     )
-    files = sum(t["files"] for t in tiers)
-    bytes_ = sum(t["bytes"] for t in tiers)
-    # On a first plan every row is new: counted, not listed (plan_changes stays empty).
-    source = (
-        "SELECT old_status, new_status, old_tier, new_tier FROM _changes"
-        if facts["n_old"]
-        else "SELECT 'unplanned' AS old_status, status AS new_status, NULL AS old_tier, "
-        "tier AS new_tier FROM track_files"
+    batches_per_tier = dict(
+        con.execute("SELECT tier, count(*) FROM batches GROUP BY tier").fetchall()
     )
-    transitions = _rows(
-        con,
-        "SELECT old_status || '->' || new_status || CASE WHEN old_status = new_status "
-        "THEN ' (tier ' || old_tier || '->' || new_tier || ')' ELSE '' END AS transition, "
-        f"count(*) AS tracks FROM ({source}) GROUP BY ALL ORDER BY transition",
-    )
+    tiers: dict[str, dict[str, Any]] = {}
+    for r in per_status:
+        t = tiers.setdefault(
+            r["tier"],
+            {
+                "tier": r["tier"],
+                "files": 0,
+                "bytes": 0,
+                "dedup": 0,
+                "excluded": 0,
+                "batches": batches_per_tier.get(r["tier"], 0),
+            },
+        )
+        t["files"] += r["files"]
+        t["bytes"] += r["bytes"]
+        if r["status"] in ("dedup", "excluded"):
+            t[r["status"]] += r["n"]
+    tier_rows = [tiers[k] for k in sorted(tiers)]
+    files = sum(t["files"] for t in tier_rows)
+    bytes_ = sum(t["bytes"] for t in tier_rows)
+    if facts["n_old"]:
+        transitions = _rows(
+            con,
+            "SELECT old_status || '->' || new_status || CASE WHEN old_status = new_status "
+            "THEN ' (tier ' || old_tier || '->' || new_tier || ')' ELSE '' END AS transition, "
+            "count(*) AS tracks FROM _changes GROUP BY ALL ORDER BY transition",
+        )
+    else:
+        # On a first plan every row is new: counted, not listed (plan_changes stays empty).
+        counts: dict[str, int] = {}
+        for r in per_status:
+            key = f"unplanned->{r['status']}"
+            counts[key] = counts.get(key, 0) + r["n"]
+        transitions = [{"transition": k, "tracks": counts[k]} for k in sorted(counts)]
     sample = _rows(con, f"SELECT * FROM _changes ORDER BY track_id LIMIT {SAMPLE}")
     excluded_released = _rows(
         con,
@@ -462,6 +641,11 @@ def _summary(
     batches = _rows(
         con,
         "SELECT status, count(*) AS n FROM batches GROUP BY status ORDER BY status",
+    )
+    missing = (
+        _one(con, "SELECT count(DISTINCT track_id) FROM _frozen") - facts["frozen_found"]
+        if facts["n_frozen"]
+        else 0
     )
     return {
         "model": {
@@ -486,18 +670,16 @@ def _summary(
         },
         "released_bytes": facts["base_bytes"],
         "over_budget": req.mode() == "budget" and facts["base_bytes"] > int(req.budget_bytes),
-        "tiers": tiers,
+        "tiers": tier_rows,
         "batches": {r["status"]: r["n"] for r in batches},
         "new_exclusions": facts["new_exclusions"],
         "excluded": facts["n_excluded"],
         "excluded_released": excluded_released,
-        "untiered": _one(con, "SELECT count(*) FROM _f WHERE tier IS NULL"),
-        "below_secondary_cutoff": _one(
-            con, "SELECT count(*) FROM _f WHERE below_cut AND NOT frozen AND NOT excluded"
-        ),
-        "released_missing_from_catalogue": _one(
-            con, "SELECT count(*) FROM _frozen WHERE track_id NOT IN (SELECT track_id FROM _f)"
-        ),
+        "untiered": facts["untiered"],
+        "below_secondary_cutoff": facts["below_cut"],
+        "released_missing_from_catalogue": missing,
+        "started_batches": facts["n_started"],
+        "stale_files_removed": facts["stale_files_removed"],
         "changes": {
             "tracks": sum(t["tracks"] for t in transitions),
             "by_transition": {t["transition"]: t["tracks"] for t in transitions},
@@ -522,7 +704,7 @@ def run_plan(
     facts: dict[str, Any] = {}
     con = open_catalog(archive, ps)
     try:
-        steps = _steps(ps, req, facts)
+        steps = _steps(archive, ps, req, facts)
         with progress(disable=None if show_progress is None else not show_progress) as prog:
             task = prog.add_task("plan", total=len(steps))
             for name, step in steps:
