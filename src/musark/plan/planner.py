@@ -531,6 +531,17 @@ def _steps(
         # One transaction: a killed plan leaves the previous plan intact, a finished one the new.
         con.execute("BEGIN TRANSACTION")
         try:
+            if facts["n_processed"]:
+                # Files `process` made for tracks that leave their batch: removed after the
+                # commit, listed here first so that a plan killed in between still removes them.
+                con.execute(
+                    """
+                    INSERT INTO plan_stale_files
+                    SELECT o.batch, o.track_id, o.ext FROM _old o
+                    WHERE o.status = 'done' AND o.batch IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM _rows n WHERE n.track_id = o.track_id AND n.batch = o.batch)
+                    """
+                )
             con.execute(
                 "DELETE FROM track_files WHERE batch IS NULL "
                 "OR batch NOT IN (SELECT name FROM _released)"
@@ -551,17 +562,6 @@ def _steps(
             )
             con.execute("DELETE FROM plan_changes")
             con.execute("INSERT INTO plan_changes SELECT * FROM _changes")
-            if facts["n_processed"]:
-                # Files `process` made for tracks that left their batch: removed after the
-                # commit, listed here first so that a plan killed in between still removes them.
-                con.execute(
-                    """
-                    INSERT INTO plan_stale_files
-                    SELECT o.batch, o.track_id, o.ext FROM _old o
-                    WHERE o.status = 'done' AND o.batch IS NOT NULL AND NOT EXISTS (
-                        SELECT 1 FROM _rows n WHERE n.track_id = o.track_id AND n.batch = o.batch)
-                    """
-                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
