@@ -26,7 +26,7 @@ from musark.catalog.schema import PROCESS_RESULT_COLUMNS
 from musark.console import progress
 from musark.plan.db import open_catalog
 from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
-from musark.plan.model import features_sql, model_kind, tier_attr_case
+from musark.plan.model import features_sql, model_kind, tier_attr_case, tier_case
 from musark.plan.settings import PlanSettings, plan_settings
 
 PLAN_CHANGES_DDL = """
@@ -252,13 +252,31 @@ def _steps(
                 "AND size IS NOT NULL) o ON o.track_id = f.track_id AND o.tier = f.tier"
             )
             processed = "o.size"
+        # Most ISRCs have one track: only groups of two or more need the (costly) choice of a
+        # best candidate. They are found from the catalogue alone (a key-only count, before the
+        # joins); a group whose other tracks turn out excluded or frozen is a unit of one all
+        # the same, so this superset gives the same plan.
+        dedup_tiers = [t.name for t in ps.tiers if t.dedup_isrc]
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _multi AS
+            SELECT tier, isrc FROM (SELECT {tier_case(ps)} AS tier, t.isrc FROM tracks t
+                                    WHERE t.isrc IS NOT NULL)
+            WHERE list_contains(?, tier) GROUP BY tier, isrc HAVING count(*) > 1
+            """,
+            [dedup_tiers],
+        )
+        multi = "false"
+        if _one(con, "SELECT count(*) FROM _multi"):
+            joins.append("LEFT JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc")
+            multi = "m.isrc IS NOT NULL"
         # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
         # table, the biggest of the plan, small enough to stay in memory.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
             SELECT track_id, tier, popularity, listens, bytes, secondary, dedup, frozen,
-                   excluded, below_cut, cand,
+                   excluded, below_cut, cand, cand AND dedup AND multi AS multi,
                    CASE WHEN frozen OR (cand AND dedup) THEN isrc END AS isrc,
                    CASE WHEN cand AND dedup THEN has_audio END AS has_audio,
                    CASE WHEN cand AND dedup THEN duration_ms END AS duration_ms
@@ -267,7 +285,7 @@ def _steps(
                 FROM (
                     SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
                            f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
-                           {frozen} AS frozen, {excluded} AS excluded,
+                           {frozen} AS frozen, {excluded} AS excluded, {multi} AS multi,
                            {_below_cut(ps)} AS below_cut,
                            coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
                                     f.est_bytes) AS bytes
@@ -317,45 +335,43 @@ def _steps(
                 else "SELECT track_id, tier, listens, NULL::VARCHAR AS rep FROM _f WHERE false"
             )
         )
-        # Most ISRCs have one track: only groups of two or more need the (costly) choice of a
-        # best candidate, so they are found first with a key-only count.
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _multi AS
-            SELECT tier, isrc FROM _f f
-            WHERE f.cand AND f.dedup AND f.isrc IS NOT NULL AND NOT {onto_frozen}
-            GROUP BY tier, isrc HAVING count(*) > 1
-            """
-        )
-        con.execute(
-            """
             CREATE OR REPLACE TEMP TABLE _members AS
-            SELECT f.* FROM _f f SEMI JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc
-            WHERE f.cand AND f.dedup
+            SELECT track_id, tier, isrc, popularity, listens, bytes, secondary, has_audio,
+                   duration_ms
+            FROM _f f WHERE f.multi AND NOT {onto_frozen}
             """
         )
         # A unit is what selection weighs: a track, or a whole ISRC group of a dedup tier
         # represented by its best candidate: has source audio, most listens, best secondary
         # score, longest, then smallest id (a total order, so re-runs choose the same file).
         con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _groups AS
+            SELECT r.t AS track_id, tier, r.p AS popularity, -r.l AS listens, r.b AS bytes,
+                   -r.s AS secondary, unit_listens, n, isrc
+            FROM (
+                -- min() of (ranking key..., track_id, payload): ids are unique, so the
+                -- payload after them never decides, and one aggregate yields the winner.
+                SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
+                       min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
+                                       d := -coalesce(duration_ms, -1), t := track_id,
+                                       p := popularity, b := bytes)) AS r
+                FROM _members GROUP BY tier, isrc
+            )
+            """
+        )
+        # Single tracks are read from _f where they are, not copied: selection scans this twice.
+        con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _units AS
+            CREATE OR REPLACE TEMP VIEW _units AS
             SELECT *, {_BUCKET} AS bucket FROM (
-                SELECT f.track_id, f.tier, f.popularity, f.listens, f.bytes, f.secondary,
-                       f.listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
-                FROM _f f ANTI JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc
-                WHERE f.cand AND NOT {onto_frozen}
+                SELECT track_id, tier, popularity, listens, bytes, secondary,
+                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
+                FROM _f f WHERE f.cand AND NOT f.multi AND NOT {onto_frozen}
                 UNION ALL
-                SELECT r.t, tier, r.p, -r.l, r.b, -r.s, unit_listens, n, isrc
-                FROM (
-                    -- min() of (ranking key..., track_id, payload): ids are unique, so the
-                    -- payload after them never decides, and one aggregate yields the winner.
-                    SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
-                           min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
-                                           d := -coalesce(duration_ms, -1), t := track_id,
-                                           p := popularity, b := bytes)) AS r
-                    FROM _members GROUP BY tier, isrc
-                )
+                SELECT * FROM _groups
             )
             """
         )
@@ -363,9 +379,6 @@ def _steps(
             "CREATE OR REPLACE TEMP TABLE _xrows AS SELECT track_id, coalesce(tier, 'none') AS "
             "tier FROM _f WHERE excluded AND NOT frozen"
         )
-        # Everything later steps need is in the small tables above: free the memory.
-        con.execute("DROP TABLE _f")
-        con.execute("DROP TABLE _multi")
 
     def select(con: duckdb.DuckDBPyConnection) -> None:
         facts["base_bytes"] = int(
@@ -394,7 +407,10 @@ def _steps(
         facts["selected_listens"] = int(
             _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
         )
-        con.execute("DROP TABLE _units")
+        # Everything later steps need is in the small tables: free the memory for the sort.
+        con.execute("DROP VIEW _units")
+        con.execute("DROP TABLE _groups")
+        con.execute("DROP TABLE _f")
 
     def batches(con: duckdb.DuckDBPyConnection) -> None:
         bs = ps.batch_size
@@ -418,11 +434,14 @@ def _steps(
                 SELECT s.track_id, s.tier, s.popularity, s.listens, s.bytes
                 FROM _selected s ANTI JOIN _pinned p USING (track_id)
             ),
-            counts AS (SELECT tier, popularity, count(*) AS c FROM free GROUP BY tier, popularity),
+            counts AS (
+                SELECT tier, popularity, listens, count(*) AS c FROM free
+                GROUP BY tier, popularity, listens
+            ),
             offsets AS (
-                SELECT tier, popularity,
-                       sum(c) OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST
-                                    ROWS UNBOUNDED PRECEDING) - c AS off
+                SELECT tier, popularity, listens,
+                       sum(c) OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
+                                    listens DESC ROWS UNBOUNDED PRECEDING) - c AS off
                 FROM counts
             ),
             base AS (
@@ -432,10 +451,11 @@ def _steps(
             ),
             numbered AS (
                 SELECT f.track_id, f.tier, f.popularity, f.bytes,
-                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity
-                                                  ORDER BY f.listens DESC, f.track_id) - 1 AS r
+                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity, f.listens
+                                                  ORDER BY f.track_id) - 1 AS r
                 FROM free f JOIN offsets o
                      ON o.tier = f.tier AND o.popularity IS NOT DISTINCT FROM f.popularity
+                        AND o.listens IS NOT DISTINCT FROM f.listens
             )
             SELECT n.track_id, n.tier, n.popularity, n.bytes,
                    coalesce(b.max_seq, 0) + 1 + r // {bs} AS seq,
