@@ -119,10 +119,14 @@ def _below_cut(ps: PlanSettings) -> str:
 
 # Selection buckets: floor(log2(listens per byte) * 64), monotone in the greedy order's key, so
 # the prefix can be found by aggregating buckets and ordering only the one bucket that straddles it.
-_BUCKET = (
-    "CASE WHEN unit_listens > 0 THEN floor(log2(unit_listens / greatest(bytes, 1)) * 64)::BIGINT "
-    "ELSE -9223372036854775807 END"
-)
+def _bucket(listens: str) -> str:
+    """SQL: the selection bucket of a unit with these listens (and column ``bytes``)."""
+    return (
+        f"CASE WHEN {listens} > 0 THEN floor(log2({listens} / greatest(bytes, 1)) * 64)::BIGINT "
+        "ELSE -9223372036854775807 END"
+    )
+
+
 _GREEDY_ORDER = (
     "unit_listens / greatest(bytes, 1) DESC, secondary DESC, popularity DESC NULLS LAST, track_id"
 )
@@ -202,6 +206,7 @@ def _steps(
         con.execute(STALE_FILES_DDL)
         remove_stale_files(con, archive)  # left by a plan killed after its commit
         facts["new_exclusions"] = load_exclusions(con, req.exclude)
+        facts["model"] = model_kind(con)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _released AS "
             "SELECT name, tier, seq FROM batches WHERE status = 'released'"
@@ -277,6 +282,7 @@ def _steps(
             CREATE OR REPLACE TEMP TABLE _f AS
             SELECT track_id, tier, popularity, listens, bytes, secondary, dedup, frozen,
                    excluded, below_cut, cand, cand AND dedup AND multi AS multi,
+                   {_bucket("listens")} AS bucket,
                    CASE WHEN frozen OR (cand AND dedup) THEN isrc END AS isrc,
                    CASE WHEN cand AND dedup THEN has_audio END AS has_audio,
                    CASE WHEN cand AND dedup THEN duration_ms END AS duration_ms
@@ -366,13 +372,11 @@ def _steps(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW _units AS
-            SELECT *, {_BUCKET} AS bucket FROM (
-                SELECT track_id, tier, popularity, listens, bytes, secondary,
-                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
-                FROM _f f WHERE f.cand AND NOT f.multi AND NOT {onto_frozen}
-                UNION ALL
-                SELECT * FROM _groups
-            )
+            SELECT track_id, tier, popularity, listens, bytes, secondary,
+                   listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc, bucket
+            FROM _f f WHERE f.cand AND NOT f.multi AND NOT {onto_frozen}
+            UNION ALL
+            SELECT *, {_bucket("unit_listens")} AS bucket FROM _groups
             """
         )
         con.execute(
@@ -425,23 +429,27 @@ def _steps(
             """
         )
         # Other files are numbered after the tier's highest released or started batch, in
-        # popularity order. Offsets per (tier, popularity) from a small count let the sort run
-        # per popularity value instead of over a whole tier.
+        # popularity order. Offsets per (tier, popularity, listens) from a small count let the
+        # sort run per group, by id only. Modelled listens take few values per popularity;
+        # real stream counts nearly one per track, so then the groups are per popularity.
+        modelled = not facts["model"]["tracks_with_streams"]
+        by_listens = "listens" if modelled else "grp"
+        order = "f.track_id" if modelled else "f.listens DESC, f.track_id"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _files AS
             WITH free AS (
-                SELECT s.track_id, s.tier, s.popularity, s.listens, s.bytes
+                SELECT s.track_id, s.tier, s.popularity, s.listens, s.bytes, 0 AS grp
                 FROM _selected s ANTI JOIN _pinned p USING (track_id)
             ),
             counts AS (
-                SELECT tier, popularity, listens, count(*) AS c FROM free
-                GROUP BY tier, popularity, listens
+                SELECT tier, popularity, {by_listens}, count(*) AS c FROM free
+                GROUP BY tier, popularity, {by_listens}
             ),
             offsets AS (
-                SELECT tier, popularity, listens,
+                SELECT tier, popularity, {by_listens},
                        sum(c) OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
-                                    listens DESC ROWS UNBOUNDED PRECEDING) - c AS off
+                                    {by_listens} DESC ROWS UNBOUNDED PRECEDING) - c AS off
                 FROM counts
             ),
             base AS (
@@ -451,11 +459,12 @@ def _steps(
             ),
             numbered AS (
                 SELECT f.track_id, f.tier, f.popularity, f.bytes,
-                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity, f.listens
-                                                  ORDER BY f.track_id) - 1 AS r
+                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity,
+                                                               f.{by_listens}
+                                                  ORDER BY {order}) - 1 AS r
                 FROM free f JOIN offsets o
                      ON o.tier = f.tier AND o.popularity IS NOT DISTINCT FROM f.popularity
-                        AND o.listens IS NOT DISTINCT FROM f.listens
+                        AND o.{by_listens} IS NOT DISTINCT FROM f.{by_listens}
             )
             SELECT n.track_id, n.tier, n.popularity, n.bytes,
                    coalesce(b.max_seq, 0) + 1 + r // {bs} AS seq,
@@ -669,7 +678,7 @@ def _summary(
     )
     return {
         "model": {
-            **model_kind(con),
+            **facts["model"],
             "curve": {
                 "listens_at_zero": ps.listens_at_zero,
                 "log10_listens_at_one": ps.log10_listens_at_one,
