@@ -276,16 +276,18 @@ def _steps(
             joins.append("LEFT JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc")
             multi = "m.isrc IS NOT NULL"
         # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
-        # table, the biggest of the plan, small enough to stay in memory.
+        # table, the biggest of the plan, small enough to stay in memory. Without released
+        # batches no track can be deduplicated onto a frozen one: only groups need the ISRC.
+        keep_isrc = "true" if facts["n_frozen"] else "multi"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
             SELECT track_id, tier, popularity, listens, bytes, secondary, dedup, frozen,
                    excluded, below_cut, cand, cand AND dedup AND multi AS multi,
                    {_bucket("listens")} AS bucket,
-                   CASE WHEN frozen OR (cand AND dedup) THEN isrc END AS isrc,
-                   CASE WHEN cand AND dedup THEN has_audio END AS has_audio,
-                   CASE WHEN cand AND dedup THEN duration_ms END AS duration_ms
+                   CASE WHEN frozen OR (cand AND dedup AND {keep_isrc}) THEN isrc END AS isrc,
+                   CASE WHEN cand AND dedup AND multi THEN has_audio END AS has_audio,
+                   CASE WHEN cand AND dedup AND multi THEN duration_ms END AS duration_ms
             FROM (
                 SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
                 FROM (
