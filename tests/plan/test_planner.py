@@ -6,10 +6,11 @@ import itertools
 import math
 import re
 
+import duckdb
 import pytest
 
 from musark.plan.model import features_sql
-from musark.plan.planner import PlanRequest, batch_name, run_plan
+from musark.plan.planner import PlanRequest, batch_name, batch_name_sql, run_plan
 from musark.plan.settings import plan_settings
 from tests.plan.conftest import N_TRACKS, query
 
@@ -320,3 +321,13 @@ def test_files_are_numbered_by_popularity_then_listens_then_id(archive, catalogu
     assert {r[0] for r in numbered} == {"keep", "opus75"}
     for tier, planned, documented in numbered:
         assert planned == documented, tier
+
+
+def test_batch_names_in_sql_match_the_python_scheme():
+    seqs = [1, 42, 9999, 10000, 123456]
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT s, {batch_name_sql('t', 's')} FROM (SELECT 'opus75' AS t, unnest(?) AS s)",
+        [seqs],
+    ).fetchall()
+    assert dict(got) == {s: batch_name("opus75", s) for s in seqs}

@@ -9,7 +9,9 @@ the longest prefix that fits the budget (or the shortest one reaching the covera
 order does not depend on the budget, so a bigger budget always keeps a superset.
 
 Rows of released batches are frozen: never deleted, updated or re-numbered. They count towards
-the budget and the coverage first; everything else is recomputed on each run.
+the budget and the coverage first. Batches `process` has started keep the files still selected
+in place (the files of tracks that leave them are deleted); everything else is recomputed on
+each run.
 """
 
 from __future__ import annotations
