@@ -6,9 +6,12 @@ import itertools
 import math
 import re
 
+import duckdb
 import pytest
 
-from musark.plan.planner import PlanRequest, batch_name, run_plan
+from musark.plan.model import features_sql
+from musark.plan.planner import PlanRequest, batch_name, batch_name_sql, run_plan
+from musark.plan.settings import plan_settings
 from tests.plan.conftest import N_TRACKS, query
 
 GB = 10**9
@@ -297,3 +300,34 @@ def test_plan_through_synth_catalog_and_ingest(archive, cli, tmp_path):
     assert sizes and all(0 < n <= 300 for (n,) in sizes)
     n = cli.json("report", "--archive", archive.root)
     assert n["plan"]["files"] == s["selected"]["files"]
+
+
+@pytest.mark.parametrize("streams", [False, True])
+def test_files_are_numbered_by_popularity_then_listens_then_id(archive, catalogue, streams):
+    catalogue(archive, 6000, streams=streams)
+    plan(archive, batch_size=700)
+    features = features_sql(plan_settings(archive.settings))
+    numbered = query(
+        archive,
+        f"""
+        SELECT tf.tier, list(tf.track_id ORDER BY b.seq, tf.seq_in_batch) AS planned,
+               list(tf.track_id ORDER BY f.popularity DESC NULLS LAST, f.listens DESC,
+                    tf.track_id) AS documented
+        FROM track_files tf JOIN batches b ON b.name = tf.batch
+        JOIN ({features}) f ON f.track_id = tf.track_id
+        GROUP BY tf.tier
+        """,
+    )
+    assert {r[0] for r in numbered} == {"keep", "opus75"}
+    for tier, planned, documented in numbered:
+        assert planned == documented, tier
+
+
+def test_batch_names_in_sql_match_the_python_scheme():
+    seqs = [1, 42, 9999, 10000, 123456]
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT s, {batch_name_sql('t', 's')} FROM (SELECT 'opus75' AS t, unnest(?) AS s)",
+        [seqs],
+    ).fetchall()
+    assert dict(got) == {s: batch_name("opus75", s) for s in seqs}

@@ -29,7 +29,15 @@ def print_plan(s: dict[str, Any]) -> None:
             "batches": ", ".join(f"{k}: {v}" for k, v in s["batches"].items()) or "none",
             "excluded tracks": f"{s['excluded']:,} ({s['new_exclusions']} new requests)",
             "status changes": f"{s['changes']['tracks']:,} (moved batch: {s['changes']['moved_batch']:,})",
-        },
+        }
+        | (
+            {
+                "started batches": f"{s['started_batches']:,} (processed files kept in place; "
+                f"{s['stale_files_removed']:,} files of tracks that left them removed)"
+            }
+            if s.get("started_batches") or s.get("stale_files_removed")
+            else {}
+        ),
     )
     print_table(
         "tiers",

@@ -9,7 +9,9 @@ the longest prefix that fits the budget (or the shortest one reaching the covera
 order does not depend on the budget, so a bigger budget always keeps a superset.
 
 Rows of released batches are frozen: never deleted, updated or re-numbered. They count towards
-the budget and the coverage first; everything else is recomputed on each run.
+the budget and the coverage first. Batches `process` has started keep the files still selected
+in place (the files of tracks that leave them are deleted); everything else is recomputed on
+each run.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from musark.catalog.schema import PROCESS_RESULT_COLUMNS
 from musark.console import progress
 from musark.plan.db import open_catalog
 from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
-from musark.plan.model import features_sql, model_kind, tier_attr_case
+from musark.plan.model import features_sql, model_kind, tier_attr_case, tier_case
 from musark.plan.settings import PlanSettings, plan_settings
 
 PLAN_CHANGES_DDL = """
@@ -47,6 +49,25 @@ TRACK_FILE_COLUMNS = (
     + ", ".join(_PROCESS_COLUMNS)
 )
 SAMPLE = 20
+
+STALE_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS plan_stale_files (
+    batch VARCHAR NOT NULL,         -- the unreleased batch the file was made for
+    track_id VARCHAR NOT NULL,      -- a track that left that batch
+    ext VARCHAR                     -- its file extension (files/<batch>/data/<track_id>.<ext>)
+)"""
+
+
+def remove_stale_files(con: duckdb.DuckDBPyConnection, archive: Archive) -> int:
+    """Delete the files and patches listed in plan_stale_files, then the list; return how many."""
+    rows = con.execute("SELECT batch, track_id, ext FROM plan_stale_files").fetchall()
+    for batch, track_id, ext in rows:
+        if ext:
+            archive.track_path(batch, track_id, ext).unlink(missing_ok=True)
+        archive.patch_path(batch, track_id).unlink(missing_ok=True)
+    if rows:
+        con.execute("DELETE FROM plan_stale_files")
+    return len(rows)
 
 
 @dataclass
@@ -100,10 +121,14 @@ def _below_cut(ps: PlanSettings) -> str:
 
 # Selection buckets: floor(log2(listens per byte) * 64), monotone in the greedy order's key, so
 # the prefix can be found by aggregating buckets and ordering only the one bucket that straddles it.
-_BUCKET = (
-    "CASE WHEN unit_listens > 0 THEN floor(log2(unit_listens / greatest(bytes, 1)) * 64)::BIGINT "
-    "ELSE -9223372036854775807 END"
-)
+def _bucket(listens: str) -> str:
+    """SQL: the selection bucket of a unit with these listens (and column ``bytes``)."""
+    return (
+        f"CASE WHEN {listens} > 0 THEN floor(log2({listens} / greatest(bytes, 1)) * 64)::BIGINT "
+        "ELSE -9223372036854775807 END"
+    )
+
+
 _GREEDY_ORDER = (
     "unit_listens / greatest(bytes, 1) DESC, secondary DESC, popularity DESC NULLS LAST, track_id"
 )
@@ -143,16 +168,58 @@ def _boundary(
     return bucket, inside
 
 
-def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tuple[str, Callable]]:
+def batch_name_sql(tier: str, seq: str) -> str:
+    """SQL: batch_name() of two columns (concatenation: cheaper than printf per row)."""
+    return (
+        f"{tier} || '__' || CASE WHEN {seq} < 10000 THEN lpad({seq}::VARCHAR, 4, '0') "
+        f"ELSE {seq}::VARCHAR END"
+    )
+
+
+def _started_batches(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[str]:
+    """Unreleased batches `process` has begun: a done/quarantined row, or files in its folder.
+
+    The folder counts too: a killed `process` may have made files whose results are still only
+    in the ledger (replayed into track_files by the next `process` run).
+    """
+    rows = con.execute(
+        "SELECT b.name, EXISTS (SELECT 1 FROM track_files tf WHERE tf.batch = b.name "
+        "AND tf.status IN ('done', 'quarantined')) FROM batches b WHERE b.status <> 'released' "
+        "ORDER BY b.name"
+    ).fetchall()
+    started = []
+    for name, has_results in rows:
+        if has_results:
+            started.append(name)
+            continue
+        data = archive.files_dir / name / "data"
+        if data.is_dir() and any(data.iterdir()):
+            started.append(name)
+    return started
+
+
+def _steps(
+    archive: Archive, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
+) -> list[tuple[str, Callable]]:
     """The plan as named phases; each runs SQL on the connection (and may record facts)."""
 
     def frozen(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(PLAN_CHANGES_DDL)
+        con.execute(STALE_FILES_DDL)
+        remove_stale_files(con, archive)  # left by a plan killed after its commit
         facts["new_exclusions"] = load_exclusions(con, req.exclude)
+        facts["model"] = model_kind(con)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _released AS "
             "SELECT name, tier, seq FROM batches WHERE status = 'released'"
         )
+        started = _started_batches(con, archive)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _started AS SELECT name, tier, seq FROM batches "
+            "WHERE status <> 'released' AND list_contains(?, name)",
+            [started],
+        )
+        facts["n_started"] = len(started)
         # Views, not copies: track_files is only written by the last step.
         con.execute(
             "CREATE OR REPLACE TEMP VIEW _frozen AS SELECT * FROM track_files "
@@ -192,20 +259,67 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                 "AND size IS NOT NULL) o ON o.track_id = f.track_id AND o.tier = f.tier"
             )
             processed = "o.size"
+        # Most ISRCs have one track: only groups of two or more need the (costly) choice of a
+        # best candidate. They are found from the catalogue alone (a key-only count, before the
+        # joins); a group whose other tracks turn out excluded or frozen is a unit of one all
+        # the same, so this superset gives the same plan.
+        dedup_tiers = [t.name for t in ps.tiers if t.dedup_isrc]
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _multi AS
+            SELECT tier, isrc FROM (SELECT {tier_case(ps)} AS tier, t.isrc FROM tracks t
+                                    WHERE t.isrc IS NOT NULL)
+            WHERE list_contains(?, tier) GROUP BY tier, isrc HAVING count(*) > 1
+            """,
+            [dedup_tiers],
+        )
+        multi = "false"
+        if _one(con, "SELECT count(*) FROM _multi"):
+            joins.append("LEFT JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc")
+            multi = "m.isrc IS NOT NULL"
+        # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
+        # table, the biggest of the plan, small enough to stay in memory. Without released
+        # batches no track can be deduplicated onto a frozen one: only groups need the ISRC.
+        keep_isrc = "true" if facts["n_frozen"] else "multi"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _f AS
-            SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+            SELECT track_id, tier, popularity, listens, bytes, secondary, dedup, frozen,
+                   excluded, below_cut, cand, cand AND dedup AND multi AS multi,
+                   {_bucket("listens")} AS bucket,
+                   CASE WHEN frozen OR (cand AND dedup AND {keep_isrc}) THEN isrc END AS isrc,
+                   CASE WHEN cand AND dedup AND multi THEN has_audio END AS has_audio,
+                   CASE WHEN cand AND dedup AND multi THEN duration_ms END AS duration_ms
             FROM (
-                SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
-                       f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
-                       {frozen} AS frozen, {excluded} AS excluded, {_below_cut(ps)} AS below_cut,
-                       coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
-                                f.est_bytes) AS bytes
-                FROM ({features_sql(ps)}) f {" ".join(joins)}
+                SELECT *, NOT frozen AND NOT excluded AND tier IS NOT NULL AND NOT below_cut AS cand
+                FROM (
+                    SELECT f.track_id, f.popularity, f.isrc, f.duration_ms, f.tier, f.secondary,
+                           f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
+                           {frozen} AS frozen, {excluded} AS excluded, {multi} AS multi,
+                           {_below_cut(ps)} AS below_cut,
+                           coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                                    f.est_bytes) AS bytes
+                    FROM ({features_sql(ps)}) f {" ".join(joins)}
+                )
             )
             """
         )
+        # Every figure later steps and the summary need from all tracks, in one scan.
+        (
+            facts["n_tracks"],
+            facts["total"],
+            facts["untiered"],
+            facts["below_cut"],
+            facts["frozen_listens"],
+            facts["frozen_found"],
+        ) = con.execute(
+            """
+            SELECT count(*), coalesce(sum(listens), 0), count(*) FILTER (WHERE tier IS NULL),
+                   count(*) FILTER (WHERE below_cut AND NOT frozen AND NOT excluded),
+                   coalesce(sum(listens) FILTER (WHERE frozen), 0), count(*) FILTER (WHERE frozen)
+            FROM _f
+            """
+        ).fetchall()[0]
 
     def dedup(con: duckdb.DuckDBPyConnection) -> None:
         # A recording already in a released batch stands for its ISRC in every dedup tier.
@@ -217,52 +331,71 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             """
         )
         facts["n_frozen_isrc"] = _one(con, "SELECT count(*) FROM _frozen_isrc")
-        not_frozen_isrc = (
-            "AND isrc NOT IN (SELECT isrc FROM _frozen_isrc)" if facts["n_frozen_isrc"] else ""
+        onto_frozen = (
+            "coalesce(f.dedup AND f.isrc IN (SELECT isrc FROM _frozen_isrc), false)"
+            if facts["n_frozen_isrc"]
+            else "false"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _onto AS "
+            + (
+                "SELECT f.track_id, f.tier, f.listens, fi.rep FROM _f f "
+                "JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
+                if facts["n_frozen_isrc"]
+                else "SELECT track_id, tier, listens, NULL::VARCHAR AS rep FROM _f WHERE false"
+            )
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _members AS
+            SELECT track_id, tier, isrc, popularity, listens, bytes, secondary, has_audio,
+                   duration_ms
+            FROM _f f WHERE f.multi AND NOT {onto_frozen}
+            """
         )
         # A unit is what selection weighs: a track, or a whole ISRC group of a dedup tier
         # represented by its best candidate: has source audio, most listens, best secondary
         # score, longest, then smallest id (a total order, so re-runs choose the same file).
         con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _units AS
-            SELECT *, {_BUCKET} AS bucket FROM (
-                SELECT track_id, tier, popularity, listens, bytes, secondary,
-                       listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc
-                FROM _f WHERE cand AND NOT (dedup AND isrc IS NOT NULL)
-                UNION ALL
-                SELECT r.t, tier, r.p, -r.l, r.b, -r.s, unit_listens, n, isrc
-                FROM (
-                    -- min() of (ranking key..., track_id, payload): ids are unique, so the
-                    -- payload after them never decides, and one aggregate yields the winner.
-                    SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
-                           min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
-                                           d := -coalesce(duration_ms, -1), t := track_id,
-                                           p := popularity, b := bytes)) AS r
-                    FROM _f WHERE cand AND dedup AND isrc IS NOT NULL {not_frozen_isrc}
-                    GROUP BY tier, isrc
-                )
+            """
+            CREATE OR REPLACE TEMP TABLE _groups AS
+            SELECT r.t AS track_id, tier, r.p AS popularity, -r.l AS listens, r.b AS bytes,
+                   -r.s AS secondary, unit_listens, n, isrc
+            FROM (
+                -- min() of (ranking key..., track_id, payload): ids are unique, so the
+                -- payload after them never decides, and one aggregate yields the winner.
+                SELECT tier, isrc, sum(listens) AS unit_listens, count(*) AS n,
+                       min(struct_pack(a := NOT has_audio, l := -listens, s := -secondary,
+                                       d := -coalesce(duration_ms, -1), t := track_id,
+                                       p := popularity, b := bytes)) AS r
+                FROM _members GROUP BY tier, isrc
             )
             """
+        )
+        # Single tracks are read from _f where they are, not copied: selection scans this twice.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP VIEW _units AS
+            SELECT track_id, tier, popularity, listens, bytes, secondary,
+                   listens AS unit_listens, 1 AS n, NULL::VARCHAR AS isrc, bucket
+            FROM _f f WHERE f.cand AND NOT f.multi AND NOT {onto_frozen}
+            UNION ALL
+            SELECT *, {_bucket("unit_listens")} AS bucket FROM _groups
+            """
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _xrows AS SELECT track_id, coalesce(tier, 'none') AS "
+            "tier FROM _f WHERE excluded AND NOT frozen"
         )
 
     def select(con: duckdb.DuckDBPyConnection) -> None:
         facts["base_bytes"] = int(
             _one(con, "SELECT coalesce(sum(coalesce(size, est_bytes)), 0) FROM _frozen")
         )
-        deduped_onto_frozen = (
-            "SELECT f.listens FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"
-            if facts["n_frozen_isrc"]
-            else "SELECT 0 AS listens"
+        facts["base_listens"] = int(facts["frozen_listens"]) + int(
+            _one(con, "SELECT coalesce(sum(listens), 0) FROM _onto")
         )
-        facts["base_listens"] = int(
-            _one(
-                con,
-                f"SELECT coalesce((SELECT sum(listens) FROM _f WHERE frozen), 0) "
-                f"+ coalesce((SELECT sum(listens) FROM ({deduped_onto_frozen})), 0)",
-            )
-        )
-        facts["total"] = int(_one(con, "SELECT coalesce(sum(listens), 0) FROM _f"))
+        facts["total"] = int(facts["total"])
         bounds = _boundary(con, req, facts)
         cols = "track_id, tier, popularity, listens, bytes, unit_listens, n, isrc"
         if bounds is None:
@@ -279,51 +412,100 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
                 ) WHERE {inside}
             """
         con.execute(f"CREATE OR REPLACE TEMP TABLE _selected AS {sql}")
+        facts["selected_listens"] = int(
+            _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
+        )
+        # Everything later steps need is in the small tables: free the memory for the sort.
+        con.execute("DROP VIEW _units")
+        con.execute("DROP TABLE _groups")
+        con.execute("DROP TABLE _f")
 
     def batches(con: duckdb.DuckDBPyConnection) -> None:
         bs = ps.batch_size
+        # A started batch keeps every file still selected in its tier, where it is: files
+        # `process` made stay valid, and the batch folder never disagrees with the plan.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _pinned AS
+            SELECT o.track_id, o.batch, o.seq_in_batch, st.seq
+            FROM _old o JOIN _started st ON st.name = o.batch
+            JOIN _selected s ON s.track_id = o.track_id AND s.tier = o.tier
+            """
+        )
+        # Other files are numbered after the tier's highest released or started batch, in
+        # popularity order. Offsets per (tier, popularity, listens) from a small count let the
+        # sort run per group, by id only. Modelled listens take few values per popularity;
+        # real stream counts nearly one per track, so then the groups are per popularity.
+        modelled = not facts["model"]["tracks_with_streams"]
+        by_listens = "listens" if modelled else "grp"
+        order = "f.track_id" if modelled else "f.listens DESC, f.track_id"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _files AS
-            SELECT s.track_id, s.tier, s.popularity, s.bytes,
-                   coalesce(rs.max_seq, 0) + 1 + r // {bs} AS seq, (r % {bs})::INTEGER AS seq_in_batch
-            FROM (
-                SELECT *, row_number() OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
-                                             listens DESC, track_id) - 1 AS r
-                FROM _selected
-            ) s
-            LEFT JOIN (SELECT tier, max(seq) AS max_seq FROM _released GROUP BY tier) rs USING (tier)
+            WITH free AS (
+                SELECT s.track_id, s.tier, s.popularity, s.listens, s.bytes, 0 AS grp
+                FROM _selected s ANTI JOIN _pinned p USING (track_id)
+            ),
+            counts AS (
+                SELECT tier, popularity, {by_listens}, count(*) AS c FROM free
+                GROUP BY tier, popularity, {by_listens}
+            ),
+            offsets AS (
+                SELECT tier, popularity, {by_listens},
+                       sum(c) OVER (PARTITION BY tier ORDER BY popularity DESC NULLS LAST,
+                                    {by_listens} DESC ROWS UNBOUNDED PRECEDING) - c AS off
+                FROM counts
+            ),
+            base AS (
+                SELECT tier, max(seq) AS max_seq FROM
+                (SELECT tier, seq FROM _released UNION ALL SELECT tier, seq FROM _started)
+                GROUP BY tier
+            ),
+            numbered AS (
+                SELECT f.track_id, f.tier, f.popularity, f.bytes,
+                       o.off + row_number() OVER (PARTITION BY f.tier, f.popularity,
+                                                               f.{by_listens}
+                                                  ORDER BY {order}) - 1 AS r
+                FROM free f JOIN offsets o
+                     ON o.tier = f.tier AND o.popularity IS NOT DISTINCT FROM f.popularity
+                        AND o.{by_listens} IS NOT DISTINCT FROM f.{by_listens}
+            )
+            SELECT n.track_id, n.tier, n.popularity, n.bytes,
+                   coalesce(b.max_seq, 0) + 1 + r // {bs} AS seq,
+                   (r % {bs})::INTEGER AS seq_in_batch
+            FROM numbered n LEFT JOIN base b USING (tier)
+            UNION ALL
+            SELECT p.track_id, s.tier, s.popularity, s.bytes, p.seq, p.seq_in_batch
+            FROM _pinned p JOIN _selected s USING (track_id)
             """
         )
         onto_frozen = (
             """
             UNION ALL
-            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', fi.rep
-            FROM _f f JOIN _frozen_isrc fi USING (isrc) WHERE f.cand AND f.dedup"""
+            SELECT track_id, NULL, NULL, tier, NULL, NULL, NULL, 'dedup', rep FROM _onto"""
             if facts["n_frozen_isrc"]
             else ""
         )
         new = f"""
-            SELECT track_id, printf('%s__%04d', tier, seq) AS batch, seq_in_batch, tier,
+            SELECT track_id, {batch_name_sql("tier", "seq")} AS batch, seq_in_batch, tier,
                    {tier_attr_case(ps, "action")} AS codec,
                    {tier_attr_case(ps, "kbps")}::INTEGER AS target_kbps, bytes AS est_bytes,
                    'planned' AS status, NULL::VARCHAR AS dedup_of
             FROM _files
             UNION ALL
-            SELECT f.track_id, NULL, NULL, f.tier, NULL, NULL, NULL, 'dedup', s.track_id
-            FROM _f f JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
-                 ON f.tier = s.tier AND f.isrc = s.isrc
-            WHERE f.cand AND f.dedup AND f.track_id <> s.track_id {onto_frozen}
+            SELECT m.track_id, NULL, NULL, m.tier, NULL, NULL, NULL, 'dedup', s.track_id
+            FROM _members m JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
+                 ON m.tier = s.tier AND m.isrc = s.isrc
+            WHERE m.track_id <> s.track_id {onto_frozen}
             UNION ALL
-            SELECT track_id, NULL, NULL, coalesce(tier, 'none'), NULL, NULL, NULL, 'excluded', NULL
-            FROM _f WHERE excluded AND NOT frozen
+            SELECT track_id, NULL, NULL, tier, NULL, NULL, NULL, 'excluded', NULL FROM _xrows
         """
         if not facts["n_processed"]:
             nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
             rows = f"SELECT *, {nulls} FROM ({new})"
         else:
             # A processed file keeps its status and process columns while it stays where it
-            # is; one that moved batch or tier must be processed again.
+            # is (a started batch keeps its files in place, so only dropped files lose them).
             keep = (
                 "(o.status IN ('done', 'quarantined') AND n.status = 'planned' "
                 "AND o.batch = n.batch AND o.tier = n.tier)"
@@ -382,6 +564,17 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         # One transaction: a killed plan leaves the previous plan intact, a finished one the new.
         con.execute("BEGIN TRANSACTION")
         try:
+            if facts["n_processed"]:
+                # Files `process` made for tracks that leave their batch: removed after the
+                # commit, listed here first so that a plan killed in between still removes them.
+                con.execute(
+                    """
+                    INSERT INTO plan_stale_files
+                    SELECT o.batch, o.track_id, o.ext FROM _old o
+                    WHERE o.status = 'done' AND o.batch IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM _rows n WHERE n.track_id = o.track_id AND n.batch = o.batch)
+                    """
+                )
             con.execute(
                 "DELETE FROM track_files WHERE batch IS NULL "
                 "OR batch NOT IN (SELECT name FROM _released)"
@@ -392,10 +585,10 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
             )
             con.execute("DELETE FROM batches WHERE status <> 'released'")
             con.execute(
-                """
+                f"""
                 INSERT INTO batches (name, tier, seq, status, num_files, popularity_min,
                                      popularity_max, released_at)
-                SELECT printf('%s__%04d', tier, seq), tier, seq, 'planned', count(*),
+                SELECT {batch_name_sql("tier", "seq")}, tier, seq, 'planned', count(*),
                        min(popularity), max(popularity), NULL
                 FROM _files GROUP BY tier, seq ORDER BY tier, seq
                 """
@@ -406,6 +599,7 @@ def _steps(ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]) -> list[tu
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        facts["stale_files_removed"] = remove_stale_files(con, archive)
 
     return [
         ("released batches and exclusions", frozen),
@@ -422,37 +616,55 @@ def _summary(
     con: duckdb.DuckDBPyConnection, ps: PlanSettings, req: PlanRequest, facts: dict[str, Any]
 ) -> dict[str, Any]:
     total = facts["total"]
-    covered = facts["base_listens"] + int(
-        _one(con, "SELECT coalesce(sum(unit_listens), 0) FROM _selected")
-    )
-    n_tracks = _one(con, "SELECT count(*) FROM _f")
-    tiers = _rows(
+    covered = facts["base_listens"] + facts["selected_listens"]
+    n_tracks = facts["n_tracks"]
+    # One pass over the written plan gives the tier table and, on a first plan, the transitions.
+    per_status = _rows(
         con,
         """
-        SELECT tier,
-               count(*) FILTER (WHERE batch IS NOT NULL) AS files,
-               coalesce(sum(coalesce(size, est_bytes)) FILTER (WHERE batch IS NOT NULL), 0)::BIGINT AS bytes,
-               count(*) FILTER (WHERE status = 'dedup') AS dedup,
-               count(*) FILTER (WHERE status = 'excluded') AS excluded,
-               count(DISTINCT batch) AS batches
-        FROM track_files GROUP BY tier ORDER BY tier
+        SELECT tier, status, count(*) AS n, count(batch) AS files,
+               coalesce(sum(coalesce(size, est_bytes)) FILTER (WHERE batch IS NOT NULL), 0)::BIGINT
+                   AS bytes
+        FROM track_files GROUP BY tier, status
         """,
     )
-    files = sum(t["files"] for t in tiers)
-    bytes_ = sum(t["bytes"] for t in tiers)
-    # On a first plan every row is new: counted, not listed (plan_changes stays empty).
-    source = (
-        "SELECT old_status, new_status, old_tier, new_tier FROM _changes"
-        if facts["n_old"]
-        else "SELECT 'unplanned' AS old_status, status AS new_status, NULL AS old_tier, "
-        "tier AS new_tier FROM track_files"
+    batches_per_tier = dict(
+        con.execute("SELECT tier, count(*) FROM batches GROUP BY tier").fetchall()
     )
-    transitions = _rows(
-        con,
-        "SELECT old_status || '->' || new_status || CASE WHEN old_status = new_status "
-        "THEN ' (tier ' || old_tier || '->' || new_tier || ')' ELSE '' END AS transition, "
-        f"count(*) AS tracks FROM ({source}) GROUP BY ALL ORDER BY transition",
-    )
+    tiers: dict[str, dict[str, Any]] = {}
+    for r in per_status:
+        t = tiers.setdefault(
+            r["tier"],
+            {
+                "tier": r["tier"],
+                "files": 0,
+                "bytes": 0,
+                "dedup": 0,
+                "excluded": 0,
+                "batches": batches_per_tier.get(r["tier"], 0),
+            },
+        )
+        t["files"] += r["files"]
+        t["bytes"] += r["bytes"]
+        if r["status"] in ("dedup", "excluded"):
+            t[r["status"]] += r["n"]
+    tier_rows = [tiers[k] for k in sorted(tiers)]
+    files = sum(t["files"] for t in tier_rows)
+    bytes_ = sum(t["bytes"] for t in tier_rows)
+    if facts["n_old"]:
+        transitions = _rows(
+            con,
+            "SELECT old_status || '->' || new_status || CASE WHEN old_status = new_status "
+            "THEN ' (tier ' || old_tier || '->' || new_tier || ')' ELSE '' END AS transition, "
+            "count(*) AS tracks FROM _changes GROUP BY ALL ORDER BY transition",
+        )
+    else:
+        # On a first plan every row is new: counted, not listed (plan_changes stays empty).
+        counts: dict[str, int] = {}
+        for r in per_status:
+            key = f"unplanned->{r['status']}"
+            counts[key] = counts.get(key, 0) + r["n"]
+        transitions = [{"transition": k, "tracks": counts[k]} for k in sorted(counts)]
     sample = _rows(con, f"SELECT * FROM _changes ORDER BY track_id LIMIT {SAMPLE}")
     excluded_released = _rows(
         con,
@@ -463,9 +675,14 @@ def _summary(
         con,
         "SELECT status, count(*) AS n FROM batches GROUP BY status ORDER BY status",
     )
+    missing = (
+        _one(con, "SELECT count(DISTINCT track_id) FROM _frozen") - facts["frozen_found"]
+        if facts["n_frozen"]
+        else 0
+    )
     return {
         "model": {
-            **model_kind(con),
+            **facts["model"],
             "curve": {
                 "listens_at_zero": ps.listens_at_zero,
                 "log10_listens_at_one": ps.log10_listens_at_one,
@@ -486,18 +703,16 @@ def _summary(
         },
         "released_bytes": facts["base_bytes"],
         "over_budget": req.mode() == "budget" and facts["base_bytes"] > int(req.budget_bytes),
-        "tiers": tiers,
+        "tiers": tier_rows,
         "batches": {r["status"]: r["n"] for r in batches},
         "new_exclusions": facts["new_exclusions"],
         "excluded": facts["n_excluded"],
         "excluded_released": excluded_released,
-        "untiered": _one(con, "SELECT count(*) FROM _f WHERE tier IS NULL"),
-        "below_secondary_cutoff": _one(
-            con, "SELECT count(*) FROM _f WHERE below_cut AND NOT frozen AND NOT excluded"
-        ),
-        "released_missing_from_catalogue": _one(
-            con, "SELECT count(*) FROM _frozen WHERE track_id NOT IN (SELECT track_id FROM _f)"
-        ),
+        "untiered": facts["untiered"],
+        "below_secondary_cutoff": facts["below_cut"],
+        "released_missing_from_catalogue": missing,
+        "started_batches": facts["n_started"],
+        "stale_files_removed": facts["stale_files_removed"],
         "changes": {
             "tracks": sum(t["tracks"] for t in transitions),
             "by_transition": {t["transition"]: t["tracks"] for t in transitions},
@@ -522,7 +737,7 @@ def run_plan(
     facts: dict[str, Any] = {}
     con = open_catalog(archive, ps)
     try:
-        steps = _steps(ps, req, facts)
+        steps = _steps(archive, ps, req, facts)
         with progress(disable=None if show_progress is None else not show_progress) as prog:
             task = prog.add_task("plan", total=len(steps))
             for name, step in steps:
