@@ -7,6 +7,7 @@ import zlib
 
 # Ogg's CRC-32 is zlib's with every byte bit-reversed (mutagen computes it the same way).
 _BITSWAP = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+_ZEROS = memoryview(bytes(65536))  # longer than the longest Ogg page (65,307 bytes)
 _HEADER_PACKETS = {b"\x01vorbis": 3, b"OpusHead": 2}
 
 
@@ -29,8 +30,20 @@ def header_end(data: bytes) -> int | None:
     return None
 
 
+def _crc_delta(change: bytes, trailing: int) -> int:
+    """CRC (as stored, little-endian) of ``change`` followed by ``trailing`` zero bytes."""
+    crc = zlib.crc32(change.translate(_BITSWAP), 0xFFFFFFFF)
+    crc = ~zlib.crc32(_ZEROS[:trailing], crc) & 0xFFFFFFFF
+    return int.from_bytes(struct.pack(">I", crc).translate(_BITSWAP), "little")
+
+
 def renumber_pages(data: bytes, serial: int, first_seq: int) -> bytes:
-    """Give the pages of ``serial`` consecutive sequence numbers from ``first_seq`` (fixing CRCs)."""
+    """Give the pages of ``serial`` consecutive sequence numbers from ``first_seq`` (fixing CRCs).
+
+    Ogg's CRC has no initial value or final XOR, so it is linear: a new sequence number changes
+    the CRC by the CRC of (old XOR new) followed by zeros, whatever the rest of the page holds.
+    The page bodies are never read again (a valid CRC stays valid); zeros cost no translation.
+    """
     out = bytearray(data)
     pos, seq = 0, first_seq
     while pos + 27 <= len(out):
@@ -38,9 +51,12 @@ def renumber_pages(data: bytes, serial: int, first_seq: int) -> bytes:
             raise ValueError(f"no Ogg page at byte {pos}")
         nseg = out[pos + 26]
         end = pos + 27 + nseg + sum(out[pos + 27 : pos + 27 + nseg])
-        if int.from_bytes(out[pos + 14 : pos + 18], "little") == serial:
-            out[pos + 18 : pos + 26] = struct.pack("<II", seq, 0)
-            out[pos + 22 : pos + 26] = page_crc(out[pos:end])
+        page_serial, old_seq, old_crc = struct.unpack_from("<III", out, pos + 14)
+        if page_serial == serial:
+            if old_seq != seq:
+                change = struct.pack("<I", old_seq ^ seq)
+                crc = old_crc ^ _crc_delta(change, end - pos - 22)
+                struct.pack_into("<II", out, pos + 18, seq, crc)
             seq += 1
         pos = end
     return bytes(out)
