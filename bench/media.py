@@ -24,9 +24,9 @@ from pathlib import Path
 from musark.archive import Archive, init_archive
 from musark.catalog.schema import connect
 from musark.media.jobs import load_jobs
-from musark.media.process import process_archive
+from musark.media.process import CHUNK_MAX, process_archive
 from musark.media.synth import write_audio
-from musark.media.track import process_track
+from musark.media.track import process_chunk
 from musark.run.executors import default_workers
 
 
@@ -116,12 +116,20 @@ def planned_jobs(archive: Archive, source_dir: Path) -> list:
 
 
 def keep_one_core(jobs: list) -> tuple[float, float, int, int]:
-    """(wall s, CPU s, source bytes, patch bytes) for keep-tier jobs run one by one here."""
+    """(wall s, CPU s, source bytes, patch bytes) for keep-tier jobs run here, chunk after chunk.
+
+    The chunks are the ones `musark process` hands to each worker while many tracks remain.
+    """
     size = sum(Path(j.source).stat().st_size for j in jobs)
-    process_track(jobs[0])  # warm imports and caches
+    process_chunk(jobs[:1])  # warm imports and caches
     start, cpu = time.perf_counter(), time.process_time()
-    patches = sum(process_track(j)["patch_size"] for j in jobs)
-    return time.perf_counter() - start, time.process_time() - cpu, size, patches
+    records = [
+        r for i in range(0, len(jobs), CHUNK_MAX) for r in process_chunk(jobs[i : i + CHUNK_MAX])
+    ]
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if any(r["status"] != "done" for r in records):
+        sys.exit(f"keep tier failed: {[r for r in records if r['status'] != 'done'][:3]}")
+    return elapsed, cpu, size, sum(r["patch_size"] for r in records)
 
 
 def main() -> None:
