@@ -35,3 +35,20 @@ def test_clean_end_truncation_and_a_false_capture_pattern_in_the_last_page(tmp_p
     damaged = bytearray(planted)
     damaged[-1] ^= 0xFF
     assert not ogg.ends_cleanly(bytes(damaged))
+
+
+def test_renumbering_updates_each_crc_as_a_full_recomputation_would(tmp_path):
+    data = write_audio(tmp_path / "x.ogg", 2.0, seed=7).read_bytes()
+    serial = int.from_bytes(data[14:18], "little")
+    renumbered = ogg.renumber_pages(data, serial, 5)
+    pos, seq = 0, 5
+    while pos < len(renumbered):
+        nseg = renumbered[pos + 26]
+        end = pos + 27 + nseg + sum(renumbered[pos + 27 : pos + 27 + nseg])
+        page = bytearray(renumbered[pos:end])
+        assert int.from_bytes(page[18:22], "little") == seq
+        crc = bytes(page[22:26])
+        page[22:26] = b"\0\0\0\0"
+        assert ogg.page_crc(page) == crc
+        pos, seq = end, seq + 1
+    assert ogg.check_pages(renumbered) == ogg.check_pages(data)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from musark.media.process import process_archive
-from musark.run.executors import LocalExecutor, make_executor
+from musark.run.executors import LocalExecutor, make_executor, map_chunks
 from tests.run.helpers import make_workload, snapshot
-from tests.run.workfns import die_on_three, square
+from tests.run.workfns import die_on_three, die_on_three_in_chunk, square
 
 
 def test_local_executor_yields_every_result():
@@ -44,6 +44,19 @@ def test_a_worker_that_dies_is_isolated_and_reported_the_others_complete():
     try:
         results = list(
             ex.map_unordered(die_on_three, range(8), lambda item, exc: ("crashed", item))
+        )
+    finally:
+        ex.close()
+    assert ("crashed", 3) in results
+    assert sorted(r for r in results if not isinstance(r, tuple)) == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_a_chunk_whose_worker_dies_is_rerun_item_by_item_to_find_the_culprit():
+    ex = LocalExecutor(2)
+    try:
+        chunks = [[0, 1, 2], [3, 4, 5], [6, 7]]
+        results = list(
+            map_chunks(ex, die_on_three_in_chunk, chunks, lambda item, exc: ("crashed", item))
         )
     finally:
         ex.close()

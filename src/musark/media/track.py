@@ -2,6 +2,8 @@
 
 It touches nothing but its own source file and its own output paths, so any executor (process
 pool, Ray task) can run it, any number of times: re-running it rewrites identical bytes.
+Executors run it on chunks of tracks (``process_chunk``) whose files are synced to disk in the
+background while the next track is computed, then renamed into place together.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 
 from musark.archive import Archive
 from musark.catalog.schema import PROCESS_RESULT_COLUMNS
-from musark.fsio import atomic_write_bytes
+from musark.fsio import AtomicBatch
 from musark.media.cover import Cover, CoverError, load_cover_file, prepare_cover
 from musark.media.patch import make_patch
 from musark.media.probe import BadAudio, probe_audio
 from musark.media.tags import TrackTags, embedded_picture, write_tags
 from musark.media.transcode import to_opus
+from musark.run.memory import reuse_freed_memory
 
 _EXT_RE = re.compile(r"^[a-z0-9]{1,8}$")
 
@@ -86,10 +89,12 @@ def _choose_cover(job: TrackJob, source: bytes) -> tuple[Cover | None, str | Non
     return None, "; ".join(reasons) or None
 
 
-def _quarantine(job: TrackJob, archive: Archive, data: bytes, reason: str) -> dict[str, Any]:
+def _quarantine(
+    job: TrackJob, archive: Archive, data: bytes, reason: str, out: AtomicBatch
+) -> dict[str, Any]:
     ext = Path(job.source or "").suffix.lstrip(".").lower()
     ext = ext if _EXT_RE.match(ext) else "bin"
-    atomic_write_bytes(archive.quarantine_dir / job.batch / f"{job.track_id}.{ext}", data)
+    out.write(archive.quarantine_dir / job.batch / f"{job.track_id}.{ext}", data)
     return _record(
         job,
         status="quarantined",
@@ -101,6 +106,12 @@ def _quarantine(job: TrackJob, archive: Archive, data: bytes, reason: str) -> di
 
 def process_track(job: TrackJob) -> dict[str, Any]:
     """Probe, keep-or-transcode, tag, write and patch one track; return its catalogue record."""
+    reuse_freed_memory()
+    with AtomicBatch() as out:
+        return _process(job, out)
+
+
+def _process(job: TrackJob, out: AtomicBatch) -> dict[str, Any]:
     archive = Archive(Path(job.archive_root))
     if job.source is None:
         return _record(job, status="quarantined", error=f"missing source: {job.source_hint}")
@@ -140,13 +151,11 @@ def process_track(job: TrackJob) -> dict[str, Any]:
                 channels=encoded.channels,
             )
     except BadAudio as exc:
-        return _quarantine(job, archive, data, str(exc))
-    atomic_write_bytes(archive.track_path(job.batch, job.track_id, ext), archived)
-    patch_size = None
-    if job.action == "keep":
-        patch = make_patch(archived, data)
-        atomic_write_bytes(archive.patch_path(job.batch, job.track_id), patch)
-        patch_size = len(patch)
+        return _quarantine(job, archive, data, str(exc), out)
+    patch = make_patch(archived, data) if job.action == "keep" else None
+    out.write(archive.track_path(job.batch, job.track_id, ext), archived)
+    if patch is not None:
+        out.write(archive.patch_path(job.batch, job.track_id), patch)
     return _record(
         job,
         status="done",
@@ -155,18 +164,30 @@ def process_track(job: TrackJob) -> dict[str, Any]:
         sha256=hashlib.sha256(archived).hexdigest(),
         sha256_original=hashlib.sha256(data).hexdigest(),
         size_original=len(data),
-        patch_size=patch_size,
+        patch_size=None if patch is None else len(patch),
         warning=warning,
         **values,
     )
 
 
-def safe_process_track(job: TrackJob) -> dict[str, Any]:
-    """process_track, with an unexpected error turned into a 'failed' record (retried next run)."""
+def _failed(job: TrackJob, exc: Exception) -> dict[str, Any]:
+    return _record(job, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def process_chunk(jobs: list[TrackJob]) -> list[dict[str, Any]]:
+    """process_track for each job, files appearing together; an error fails only its track(s)."""
+    reuse_freed_memory()
+    records = []
     try:
-        return process_track(job)
-    except Exception as exc:  # an I/O error or a bug must not stop the other tracks
-        return _record(job, status="failed", error=f"{type(exc).__name__}: {exc}")
+        with AtomicBatch() as out:
+            for job in jobs:
+                try:
+                    records.append(_process(job, out))
+                except Exception as exc:  # an I/O error or a bug must not stop the other tracks
+                    records.append(_failed(job, exc))
+    except Exception as exc:  # the files could not be synced or renamed: none is known to be safe
+        return [_failed(job, exc) for job in jobs]
+    return records
 
 
 def crashed_record(job: TrackJob, error: BaseException) -> dict[str, Any]:

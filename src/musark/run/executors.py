@@ -166,6 +166,31 @@ class RayExecutor:
             self._ray.shutdown()
 
 
+def map_chunks(
+    executor: Executor,
+    fn: Callable[[list[T]], list[R]],
+    chunks: Iterable[list[T]],
+    on_crash: Callable[[T, BaseException], R],
+) -> Iterator[R]:
+    """Yield every result of ``fn`` over ``chunks`` (a list of items each, a list of results back).
+
+    A chunk whose worker died is run again one item per task once the others are done, so the
+    item that kills its worker is found and reported through ``on_crash``; its neighbours finish.
+    """
+    retry: list[T] = []
+
+    def crashed(chunk: list[T], error: BaseException) -> list[R]:
+        if len(chunk) == 1:
+            return [on_crash(chunk[0], error)]
+        retry.extend(chunk)
+        return []
+
+    for results in executor.map_unordered(fn, chunks, crashed):
+        yield from results
+    for results in executor.map_unordered(fn, [[item] for item in retry], crashed):
+        yield from results
+
+
 def make_executor(
     kind: str = "local", workers: int | None = None, address: str | None = None
 ) -> Executor:
