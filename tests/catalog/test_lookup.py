@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import duckdb
 import pytest
 
 from musark.catalog.lookup import COLUMNS, TrackLookup
@@ -94,3 +97,46 @@ def test_warming_up_a_catalogue_without_isrcs(tmp_path, archive, run_ingest):
         lk.warm()
         assert lk.by_id("trk0001")["isrc"] is None
         assert lk.by_isrc("USABC1900001") == []
+
+
+def _scans(profile: dict) -> list[str]:
+    """The scan type of every table scan in a DuckDB JSON profile."""
+    ops, found = list(profile["operator"]), []
+    while ops:
+        op = ops.pop()
+        ops.extend(op.get("children", []))
+        if op["type"] == "TABLE_SCAN":
+            found.append(op["extra_info"]["Type"])
+    return found
+
+
+def test_every_lookup_is_answered_by_an_art_index(tmp_path, archive, run_ingest):
+    recs = [track(n, external_ids={"isrc": "USABC1900001"}) for n in range(1, 4)]
+    recs += [track(n, external_ids={"isrc": "USABC1900099"}) for n in range(10, 40)]
+    run_ingest(write_jsonl(tmp_path / "d.jsonl", recs))
+    with TrackLookup(archive) as lk:
+        lk.con.execute("SET enable_profiling = 'no_output'")
+        for lookup, found in ((lambda: [lk.by_id("trk0002")], 1),
+                              (lambda: lk.by_isrc("USABC1900001"), 3),
+                              (lambda: lk.by_isrc("USABC1900099"), 30)):  # fmt: skip
+            assert len(lookup()) == found
+            assert _scans(json.loads(lk.con.get_profiling_information())) == ["Index Scan"]
+
+
+def test_the_lookup_connection_is_private(tmp_path, archive, run_ingest):
+    run_ingest(write_jsonl(tmp_path / "d.jsonl", [track(1)]))
+    other = duckdb.connect(str(archive.catalog_db), read_only=True)
+    try:
+        settings = "SELECT current_setting('threads'), current_setting('disabled_optimizers')"
+        before = other.execute(settings).fetchall()
+        with TrackLookup(archive) as lk:
+            assert lk.by_id("trk0001")["id"] == "trk0001"
+            assert other.execute(settings).fetchall() == before
+        assert other.execute("SELECT count(*) FROM tracks").fetchall() == [(1,)]
+    finally:
+        other.close()
+
+
+def test_a_lookup_needs_a_catalogue(archive):
+    with pytest.raises(FileNotFoundError, match="no catalogue here"):
+        TrackLookup(archive)
