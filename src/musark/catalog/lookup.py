@@ -23,20 +23,11 @@ from musark.archive import Archive
 from musark.ids import is_valid_id
 from musark.index.query import normalize_isrc
 
+# The tracks row a lookup returns (every column but the ingest-internal record_hash).
 COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "album_id",
-    "track_number",
-    "disc_number",
-    "duration_ms",
-    "explicit",
-    "isrc",
-    "popularity",
-    "streams",
-    "fetched_at",
-    "source",
-)
+    "id", "name", "album_id", "track_number", "disc_number", "duration_ms", "explicit", "isrc",
+    "popularity", "streams", "fetched_at", "source",
+)  # fmt: skip
 _ID = itemgetter(0)
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM tracks"
 # Up to this many ids a lookup is `id IN ($1, ..., $n)`, one parsed statement per n; beyond, list
