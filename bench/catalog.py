@@ -1,7 +1,9 @@
 """Benchmark: `musark ingest` vs DuckDB's bare read_json → Parquet on the same synthetic dump.
 
-Also measures the ingest's peak RSS (the child process, via wait4) and the p99 latency of track
-lookups by id and by ISRC. Size: --tracks N (default 2,000,000) or $MUSARK_BENCH_TRACKS.
+Also measures the ingest's peak RSS (the child process, via wait4) and the p50/p99 latency of
+track lookups by id and by ISRC: ``lookup_*`` as a long-running server answers them (after
+``TrackLookup.warm()``, timed as ``lookup_warm_s``), ``lookup_cold_*`` from a fresh connection.
+Size: --tracks N (default 2,000,000) or $MUSARK_BENCH_TRACKS.
 The last line printed is one JSON object; the speed ratio is under ``ingest_vs_duckdb_ratio``
 (also ``ingest_ratio_vs_duckdb``, the name the issue uses).
 """
@@ -65,30 +67,47 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def _timed(lk: TrackLookup, sample: list[tuple[str, str | None]]) -> dict[str, float]:
+    """p50/p99 milliseconds of a lookup by id and by ISRC of each sampled track."""
+    by_id, by_isrc = [], []
+    for tid, isrc in sample:
+        t = time.perf_counter()
+        row = lk.by_id(tid)
+        by_id.append(time.perf_counter() - t)
+        assert row is not None and row["id"] == tid
+        if isrc:
+            t = time.perf_counter()
+            rows = lk.by_isrc(isrc)
+            by_isrc.append(time.perf_counter() - t)
+            assert any(r["id"] == tid for r in rows)
+    return {
+        "id_p50_ms": round(_p(by_id, 0.50) * 1000, 3),
+        "id_p99_ms": round(_p(by_id, 0.99) * 1000, 3),
+        "isrc_p50_ms": round(_p(by_isrc, 0.50) * 1000, 3),
+        "isrc_p99_ms": round(_p(by_isrc, 0.99) * 1000, 3),
+    }
+
+
 def _lookups(archive: Archive, n: int) -> dict[str, float]:
+    """Lookups of n sampled tracks: as a running server (after warm()), and from a cold start."""
+    # cold: a fresh connection (its buffer pool holds only what the sampling read), 20 lookups in
     with TrackLookup(archive) as lk:
         sample = lk.con.execute(
             f"SELECT id, isrc FROM tracks USING SAMPLE {n} ROWS (reservoir, 42)"
         ).fetchall()
         random.Random(7).shuffle(sample)
-        for tid, _ in sample[:20]:  # warm the buffer pool the way a running server would be
+        for tid, _ in sample[:20]:
             lk.by_id(tid)
-        by_id, by_isrc = [], []
-        for tid, isrc in sample:
-            t = time.perf_counter()
-            row = lk.by_id(tid)
-            by_id.append(time.perf_counter() - t)
-            assert row is not None and row["id"] == tid
-            if isrc:
-                t = time.perf_counter()
-                rows = lk.by_isrc(isrc)
-                by_isrc.append(time.perf_counter() - t)
-                assert any(r["id"] == tid for r in rows)
+        cold = _timed(lk, sample)
+    with TrackLookup(archive) as lk:
+        t = time.perf_counter()
+        lk.warm()
+        warm_s = time.perf_counter() - t
+        warm = _timed(lk, sample)
     return {
-        "lookup_id_p50_ms": round(_p(by_id, 0.50) * 1000, 3),
-        "lookup_id_p99_ms": round(_p(by_id, 0.99) * 1000, 3),
-        "lookup_isrc_p50_ms": round(_p(by_isrc, 0.50) * 1000, 3),
-        "lookup_isrc_p99_ms": round(_p(by_isrc, 0.99) * 1000, 3),
+        **{f"lookup_{k}": v for k, v in warm.items()},
+        **{f"lookup_cold_{k}": v for k, v in cold.items()},
+        "lookup_warm_s": round(warm_s, 2),
     }
 
 

@@ -77,7 +77,7 @@ TABLES: dict[str, str] = {
         )""",
     "isrc_tracks": """
         CREATE TABLE IF NOT EXISTS isrc_tracks (
-            isrc VARCHAR NOT NULL,          -- lookup side table kept sorted by ISRC by ingest
+            isrc VARCHAR NOT NULL,          -- lookup side table: ingest keeps an ART index on isrc
             track_id VARCHAR NOT NULL
         )""",
     "rejects": """
