@@ -1,8 +1,7 @@
 """Point lookups of tracks by id or ISRC, served by DuckDB ART indexes.
 
-Ingest keeps an ART index on ``tracks(id)`` and on the ``isrc_tracks(isrc)`` side table (both
-also inserted in key order, so zonemaps prune too); an ISRC lookup is one probe of the ISRC index
-then one id probe per track carrying it.
+Ingest keeps an ART index on ``tracks(id)`` and on the ``isrc_tracks(isrc)`` side table; an
+ISRC lookup is one probe of the ISRC index then one id probe per track carrying it.
 """
 
 from __future__ import annotations
