@@ -95,12 +95,14 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     (staged,) = con.execute("SELECT count(*) FROM stage_ok").fetchall()[0]
     if tracks["added"] + tracks["updated"] == staged:
         # every staged record wins (a first ingest of a dump without duplicates): no join
-        won = f"(SELECT *, {_TRACK_HASH} AS record_hash FROM stage_ok) s"
+        won = "stage_ok s"
+        hashed = f"(SELECT *, {_TRACK_HASH} AS record_hash FROM stage_ok) s"
     else:
         won = "(SELECT s.*, w.record_hash FROM stage_ok s JOIN w_tracks w USING (ord)) s"
+        hashed = won
     con.execute(f"""
         INSERT INTO tracks ({_TRACK_COLS}, record_hash)
-        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash FROM {won}""")
+        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash FROM {hashed}""")
     con.execute(f"""
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (
