@@ -44,10 +44,10 @@ CREATE TABLE IF NOT EXISTS plan_changes (
 
 # Filled by `process`; a re-plan keeps them for files that stay where they were.
 _PROCESS_COLUMNS = (*PROCESS_RESULT_COLUMNS, "processed_at")
-TRACK_FILE_COLUMNS = (
-    "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of, "
-    + ", ".join(_PROCESS_COLUMNS)
+_PLAN_COLUMNS = (
+    "track_id, batch, seq_in_batch, tier, codec, target_kbps, est_bytes, status, dedup_of"
 )
+TRACK_FILE_COLUMNS = _PLAN_COLUMNS + ", " + ", ".join(_PROCESS_COLUMNS)
 SAMPLE = 20
 
 STALE_FILES_DDL = """
@@ -501,9 +501,12 @@ def _steps(
             SELECT track_id, NULL, NULL, tier, NULL, NULL, NULL, 'excluded', NULL FROM _xrows
         """
         if not facts["n_processed"]:
-            nulls = ", ".join(f"NULL AS {c}" for c in _PROCESS_COLUMNS)
-            rows = f"SELECT *, {nulls} FROM ({new})"
+            # No process results to keep: the insert leaves those columns to their NULL
+            # default, which DuckDB stores for less than NULL constants selected per row.
+            rows = new
+            facts["columns"] = _PLAN_COLUMNS
         else:
+            facts["columns"] = TRACK_FILE_COLUMNS
             # A processed file keeps its status and process columns while it stays where it
             # is (a started batch keeps its files in place, so only dropped files lose them).
             keep = (
@@ -579,10 +582,8 @@ def _steps(
                 "DELETE FROM track_files WHERE batch IS NULL "
                 "OR batch NOT IN (SELECT name FROM _released)"
             )
-            con.execute(
-                f"INSERT INTO track_files ({TRACK_FILE_COLUMNS}) SELECT {TRACK_FILE_COLUMNS} "
-                "FROM _rows"
-            )
+            cols = facts["columns"]
+            con.execute(f"INSERT INTO track_files ({cols}) SELECT {cols} FROM _rows")
             con.execute("DELETE FROM batches WHERE status <> 'released'")
             con.execute(
                 f"""
