@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from musark.catalog.validate import RAW_FIELDS, stage_chunk
+from musark.catalog.validate import ORD_SHIFT, RAW_FIELDS, stage_chunk
 
 # Flat column names beyond the raw text fields (which keep their names, see validate.RAW_FIELDS).
 EXTRA_COLUMNS = (
@@ -26,7 +26,6 @@ EXTRA_COLUMNS = (
     "image_height",
 )
 FLAT_COLUMNS = tuple(f for f in RAW_FIELDS if not f.startswith("audio_")) + EXTRA_COLUMNS
-ORD_SHIFT = 1 << 40  # ord = source number << 40 | row: later sources and rows win ties
 
 
 def _q(s: str) -> str:

@@ -18,12 +18,11 @@ import duckdb
 import mutagen
 import pyarrow as pa
 
-from musark.catalog.validate import stage_chunk
+from musark.catalog.validate import ORD_SHIFT, stage_chunk
 
 AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".flac", ".mp3", ".m4a", ".mp4")
 UNKNOWN_ARTIST = "Unknown Artist"
 UNKNOWN_ALBUM = "Unknown Album"
-ORD_SHIFT = 1 << 40
 
 # easy-tag names -> our fields (mutagen's EasyID3/EasyMP4 and Vorbis comments share these names)
 _TAGS = {

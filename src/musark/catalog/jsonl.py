@@ -161,6 +161,24 @@ def prefetch(blocks: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
                 t.join(0.05)
 
 
+def _record_columns(r: str) -> str:
+    """SQL select list turning a parsed track object (fields prefixed by ``r``) into the raw
+    record columns of validate.py."""
+    return f"""{r}id, {r}name, {r}album.id AS album_id, {r}album.name AS album_name,
+        {r}album.album_type, {r}album.label,
+        list_filter({r}album.copyrights, lambda c: upper(c.type) = 'C')[1].text AS copyright_c,
+        list_filter({r}album.copyrights, lambda c: upper(c.type) = 'P')[1].text AS copyright_p,
+        {r}album.external_ids.upc AS upc, {r}album.release_date, {r}album.release_date_precision,
+        {r}album.total_tracks, {r}album.popularity AS album_popularity,
+        {r}track_number, {r}disc_number, {r}duration_ms, {r}explicit,
+        {r}external_ids.isrc AS isrc, {r}popularity, {r}streams, {r}fetched_at,
+        NULL::VARCHAR AS audio_path, NULL::VARCHAR AS audio_size, NULL::VARCHAR AS audio_mtime_ns,
+        list_transform({r}artists, lambda a: struct_pack(id := a.id, name := a.name,
+            followers := a.followers.total, popularity := a.popularity, genres := a.genres))
+            AS artists,
+        {r}album.images AS images"""
+
+
 def raw_sql(view: str, source: str, source_no: int) -> str:
     """SQL turning a registered block ``view`` into raw records (see validate.py)."""
     structure = json.dumps(_STRUCTURE).replace("'", "''")
@@ -181,22 +199,10 @@ def raw_sql(view: str, source: str, source_no: int) -> str:
             THEN json_transform(txt, '{structure}') END AS r FROM j
     )
     SELECT
-        {source_no}::BIGINT * 1099511627776 + line AS ord,
+        {source_no}::BIGINT * {ORD_SHIFT} + line AS ord,
         '{src}' AS source, line::VARCHAR AS locator, rawtext AS raw,
         coalesce(pre_reason, CASE WHEN r IS NULL THEN 'invalid_json' END) AS pre_reason,
-        r.id, r.name, r.album.id AS album_id, r.album.name AS album_name,
-        r.album.album_type, r.album.label,
-        list_filter(r.album.copyrights, lambda c: upper(c.type) = 'C')[1].text AS copyright_c,
-        list_filter(r.album.copyrights, lambda c: upper(c.type) = 'P')[1].text AS copyright_p,
-        r.album.external_ids.upc AS upc, r.album.release_date, r.album.release_date_precision,
-        r.album.total_tracks, r.album.popularity AS album_popularity,
-        r.track_number, r.disc_number, r.duration_ms, r.explicit,
-        r.external_ids.isrc AS isrc, r.popularity, r.streams, r.fetched_at,
-        NULL::VARCHAR AS audio_path, NULL::VARCHAR AS audio_size, NULL::VARCHAR AS audio_mtime_ns,
-        list_transform(r.artists, lambda a: struct_pack(id := a.id, name := a.name,
-            followers := a.followers.total, popularity := a.popularity, genres := a.genres))
-            AS artists,
-        r.album.images AS images
+        {_record_columns("r.")}
     FROM p
     """
 
@@ -228,19 +234,7 @@ def read_json_sql(path: Path, source_no: int) -> str:
     SELECT
         NULL::BIGINT AS ord, '{file}' AS source, NULL::VARCHAR AS locator, NULL::VARCHAR AS raw,
         NULL::VARCHAR AS pre_reason,
-        id, name, album.id AS album_id, album.name AS album_name,
-        album.album_type, album.label,
-        list_filter(album.copyrights, lambda c: upper(c.type) = 'C')[1].text AS copyright_c,
-        list_filter(album.copyrights, lambda c: upper(c.type) = 'P')[1].text AS copyright_p,
-        album.external_ids.upc AS upc, album.release_date, album.release_date_precision,
-        album.total_tracks, album.popularity AS album_popularity,
-        track_number, disc_number, duration_ms, explicit,
-        external_ids.isrc AS isrc, popularity, streams, fetched_at,
-        NULL::VARCHAR AS audio_path, NULL::VARCHAR AS audio_size, NULL::VARCHAR AS audio_mtime_ns,
-        list_transform(artists, lambda a: struct_pack(id := a.id, name := a.name,
-            followers := a.followers.total, popularity := a.popularity, genres := a.genres))
-            AS artists,
-        album.images AS images
+        {_record_columns("")}
     FROM read_json('{file}', format = 'newline_delimited', ignore_errors = true,
                    compression = '{_compression(path)}', columns = {columns})
     """

@@ -15,9 +15,7 @@ import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
 import pyarrow as pa
 
-from musark.catalog.validate import stage_chunk
-
-ORD_SHIFT = 1 << 40
+from musark.catalog.validate import ORD_SHIFT, stage_chunk
 
 # table -> columns musark reads (any of them may be missing in a given dump; they read as NULL)
 LAYOUT: dict[str, tuple[str, ...]] = {
