@@ -20,6 +20,8 @@ _NEWER = """(o.id IS NULL
     OR coalesce(s.fetched_at, TIMESTAMP '0001-01-01') > coalesce(o.fetched_at, TIMESTAMP '0001-01-01')
     OR (s.fetched_at IS NOT DISTINCT FROM o.fetched_at AND s.record_hash <> o.record_hash))"""
 _OLDER = """(coalesce(s.fetched_at, TIMESTAMP '0001-01-01') < coalesce(o.fetched_at, TIMESTAMP '0001-01-01'))"""
+# arg_max key of the newest staged record: latest fetched_at (unknown = oldest), then latest ord
+_NEWEST = "(coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)"
 
 _TRACK_COLS = (
     "id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
@@ -84,7 +86,7 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         CREATE OR REPLACE TEMP TABLE s_tracks AS
         SELECT id, w.ord, w.fetched_at, w.record_hash FROM (
             SELECT id, arg_max(struct_pack(ord, fetched_at, record_hash := {_TRACK_HASH}),
-                               (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS w
+                               {_NEWEST}) AS w
             FROM stage_ok GROUP BY id)
     """)
     tracks = _winners(con, "tracks", "tracks")
@@ -124,7 +126,7 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                              a.release_date, a.release_date_precision, a.total_tracks,
                              a.popularity, a.images) AS record_hash
         FROM (SELECT album_id AS id, arg_max(struct_pack(ord, {_ALBUM_FIELDS}, images),
-                (coalesce(fetched_at, TIMESTAMP '0001-01-01'), ord)) AS a
+                {_NEWEST}) AS a
               FROM stage_ok GROUP BY album_id)
     """)
     albums = _winners(con, "albums", "albums")
