@@ -23,12 +23,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """An open temporary file in ``path``'s folder (created if needed), named so that
+    ``remove_stale_temps`` finds it should the writer be killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path | str, mode: int = 0o644) -> Iterator[BinaryIO]:
     """Yield a binary file that appears at ``path`` only once fully written and synced."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -47,8 +53,7 @@ def atomic_writer(path: Path | str, mode: int = 0o644) -> Iterator[BinaryIO]:
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path for a tool that writes a file by name; rename it to ``path`` on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -98,8 +103,7 @@ class AtomicBatch:
     def write(self, path: Path | str, data: bytes, mode: int = 0o644) -> None:
         """Write ``data`` to a temporary file beside ``path``; it appears at ``commit()``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+        fd, tmp = _temp_beside(path)
         try:
             with open(fd, "wb", closefd=False) as fh:
                 fh.write(data)

@@ -104,14 +104,9 @@ def _quarantine(
     )
 
 
-def process_track(job: TrackJob) -> dict[str, Any]:
-    """Probe, keep-or-transcode, tag, write and patch one track; return its catalogue record."""
-    reuse_freed_memory()
-    with AtomicBatch() as out:
-        return _process(job, out)
-
-
 def _process(job: TrackJob, out: AtomicBatch) -> dict[str, Any]:
+    """Probe, keep-or-transcode, tag and patch one track, its files written to ``out``; return
+    its catalogue record."""
     archive = Archive(Path(job.archive_root))
     if job.source is None:
         return _record(job, status="quarantined", error=f"missing source: {job.source_hint}")
@@ -175,7 +170,8 @@ def _failed(job: TrackJob, exc: Exception) -> dict[str, Any]:
 
 
 def process_chunk(jobs: list[TrackJob]) -> list[dict[str, Any]]:
-    """process_track for each job, files appearing together; an error fails only its track(s)."""
+    """Process each track of ``jobs`` (the pure per-track work, run by every executor); their files
+    appear together, and an error fails only its track(s)."""
     reuse_freed_memory()
     records = []
     try:
