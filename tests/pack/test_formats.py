@@ -101,8 +101,8 @@ def test_v2_file_roots_match_what_libtorrent_loads(folder, fmt):
 @pytest.mark.parametrize("fmt", ["v1", "hybrid"])
 @pytest.mark.parametrize("piece_size", [256 * 1024, 4 << 20])
 def test_files_larger_than_a_hashing_chunk_match_libtorrent(tmp_path, fmt, piece_size):
-    # pieces smaller and larger than the 1 MiB chunk every digest is fed from, pieces spanning
-    # chunks and files, a file ending exactly on a chunk boundary
+    # pieces smaller and larger than 1 MiB, pieces spanning files, a file ending exactly on a
+    # MiB boundary; two threads take the piece, leaf and file SHA-256 passes as separate jobs
     root = tmp_path / "big"
     for i, n in enumerate([3_000_001, 1 << 20, 2_500_000, 700_000, (1 << 20) + 16385]):
         p = root / "data" / f"f{i}.bin"

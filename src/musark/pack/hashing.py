@@ -4,6 +4,7 @@ v2 per-file merkle trees and the file SHA-256, with one thread per core over the
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
 import threading
@@ -15,9 +16,9 @@ from hashlib import sha1, sha256
 from musark.pack.layout import BLOCK, Entry, Layout
 from musark.pack.merkle import file_tree
 
-# Every consumer hashes a chunk before the next is touched, so the SHA-1, SHA-256 and
-# 16 KiB-leaf passes over it read the CPU cache rather than memory; a multiple of BLOCK.
-CHUNK = 1 << 20
+# Largest run of files one job hashes: the passes of different threads over a run read it at
+# about the same time, so all but the first find it in the CPU's shared cache.
+GROUP = 16 << 20
 PROGRESS = 8 << 20  # bytes between progress callbacks
 
 
@@ -71,6 +72,8 @@ class _Pieces:
 
 
 class _Run:
+    """One hashing run: the jobs every thread takes in turn, and what they produce."""
+
     def __init__(
         self,
         layout: Layout,
@@ -78,97 +81,145 @@ class _Run:
         advance: Callable[[int], None] | None,
     ) -> None:
         self.layout = layout
-        self.want_v1 = layout.fmt != "v2"
-        self.want_v2 = layout.fmt != "v1"
         self.sha256_paths = sha256_paths
         self.advance = advance
         p = layout.piece_size
         # pads are hashed from one shared buffer of zeros (a pad is shorter than a piece)
         self.zeros = memoryview(bytes(p)) if any(e.pad for e in layout.entries) else None
-        self.pieces = _Pieces(layout.total, p) if self.want_v1 else None
+        self.pieces = _Pieces(layout.total, p) if layout.fmt != "v2" else None
+        # one pass over an entry's bytes each; the first one present reports progress
+        self.kinds: list[Callable[[int, memoryview, bool], None]] = []
+        if self.pieces is not None:
+            self.kinds.append(self.piece_hashes)
+        if layout.fmt != "v1":
+            self.kinds.append(self.leaf_hashes)
+        self.kinds.append(self.file_sha256)
         self.out = Digests()
         self._lock = threading.Lock()
+        self._views: dict[int, memoryview] = {}
+        self._left: dict[int, int] = {}
+        self.failed = False
 
     def entry(self, i: int, view: memoryview) -> None:
-        """Feed every digest from ``view``, the whole content of entry ``i``, chunk by chunk:
-        each chunk is hashed by every consumer while it is still in the CPU cache."""
-        e: Entry = self.layout.entries[i]
-        off, n, p = self.layout.offsets[i], e.size, self.layout.piece_size
-        h256 = sha256() if e.path in self.sha256_paths else None
-        v2 = self.want_v2 and not e.pad
-        leaves: list[bytes] = []
-        pieces = self.pieces
-        # v1: [0, head) ends a piece begun in an earlier file and [body, n) begins one that ends
-        # in a later file; both are kept as zero-copy fragments until their piece is complete.
-        # The pieces in between are hashed here, incrementally.
-        head = body = 0
-        if pieces is not None:
-            head = min(n, -off % p)
-            body = n if off + n == self.layout.total else head + (n - head) // p * p
-            if head:
-                pieces.fragment(off // p, off, view[:head])
-        k = (off + head) // p
-        ph = sha1()
-        done = 0
-        for c in range(0, n, CHUNK):
-            mv = view[c : c + CHUNK]
-            m = len(mv)
-            if h256 is not None:
-                h256.update(mv)
-            if v2:
-                leaves += [sha256(mv[j : j + BLOCK]).digest() for j in range(0, m, BLOCK)]
-            a, b = max(c, head), min(c + m, body)
-            while a < b:
-                t = min(b, head + ((a - head) // p + 1) * p)  # the next piece boundary
-                ph.update(mv[a - c : t - c])
-                if t == body or (t - head) % p == 0:
-                    pieces.digests[k] = ph.digest()  # type: ignore[union-attr]
-                    k, ph = k + 1, sha1()
-                a = t
-            done += m
-            if self.advance is not None and not e.pad and (done >= PROGRESS or c + m == n):
-                self.advance(done)
-                done = 0
-        if pieces is not None and body < n:
-            pieces.fragment((off + body) // p, off + body, view[body:])
-        tree = file_tree(leaves, p) if v2 and n else None  # outside the lock: ~1 ms per 64 MiB
-        with self._lock:
-            if h256 is not None:
-                self.out.sha256[e.path] = h256.hexdigest()
-            if tree is not None:
-                self.out.roots[e.path] = tree[0]
-                if tree[1] is not None:
-                    self.out.layers[e.path] = tree[1]
+        """Feed every digest from ``view``, the whole content of entry ``i``."""
+        for kind in self.kinds:
+            kind(i, view, kind == self.kinds[0])
 
-    def disk_entries(self, indices: list[int]) -> None:
-        """Hash a run of files in order (one task of the thread pool)."""
-        for i in indices:
-            self.disk_entry(i)
-
-    def disk_entry(self, i: int) -> None:
-        """Hash file ``i`` from a read-only mapping of it (no copy), then its pad if any."""
+    def piece_hashes(self, i: int, view: memoryview, report: bool) -> None:
+        """v1: SHA-1 of the pieces inside entry ``i``, one call per piece; the piece it ends
+        (begun in an earlier file) and the one it begins (ending in a later file) are kept as
+        zero-copy fragments until complete. Pads follow their file here."""
         e = self.layout.entries[i]
-        with open(e.source, "rb", buffering=0) as fh:  # type: ignore[arg-type]
-            size = os.fstat(fh.fileno()).st_size
-            if size != e.size:
-                raise ValueError(f"{e.source}: file is {size} bytes, expected {e.size}")
-            if size:
-                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-                with contextlib.suppress(AttributeError, OSError):
-                    mm.madvise(mmap.MADV_SEQUENTIAL)
-                self.entry(i, memoryview(mm))
-            else:
-                self.entry(i, memoryview(b""))
-        nxt = i + 1
-        if nxt < len(self.layout.entries) and self.layout.entries[nxt].pad:
-            self.entry(nxt, self.zeros[: self.layout.entries[nxt].size])  # type: ignore[index]
+        off, n, p = self.layout.offsets[i], e.size, self.layout.piece_size
+        pieces = self.pieces
+        assert pieces is not None
+        head = min(n, -off % p)
+        body = n if off + n == self.layout.total else head + (n - head) // p * p
+        if head:
+            pieces.fragment(off // p, off, view[:head])
+        report = report and self.advance is not None and not e.pad
+        k, reported = (off + head) // p, 0
+        for a in range(head, body, p):
+            pieces.digests[k] = sha1(view[a : a + p]).digest()
+            k += 1
+            if report and a + p - reported >= PROGRESS:
+                self.advance(min(a + p, n) - reported)  # type: ignore[misc]
+                reported = min(a + p, n)
+        if body < n:
+            pieces.fragment((off + body) // p, off + body, view[body:])
+        if report and n > reported:
+            self.advance(n - reported)  # type: ignore[misc]
+
+    def leaf_hashes(self, i: int, view: memoryview, report: bool) -> None:
+        """v2: SHA-256 of every 16 KiB block of entry ``i``, then its merkle tree."""
+        e = self.layout.entries[i]
+        n = e.size
+        if e.pad or not n:
+            return
+        leaves = [sha256(view[j : j + BLOCK]).digest() for j in range(0, n, BLOCK)]
+        root, layer = file_tree(leaves, self.layout.piece_size)
+        with self._lock:
+            self.out.roots[e.path] = root
+            if layer is not None:
+                self.out.layers[e.path] = layer
+        if report and self.advance is not None:
+            self.advance(n)
+
+    def file_sha256(self, i: int, view: memoryview, report: bool) -> None:
+        """The whole entry's SHA-256, in one call (one release of the GIL), when asked for."""
+        e = self.layout.entries[i]
+        if e.path in self.sha256_paths:
+            digest = sha256(view).hexdigest()
+            with self._lock:
+                self.out.sha256[e.path] = digest
+
+    def _view(self, i: int) -> memoryview:
+        """Entry ``i``'s file mapped read-only (no copy), shared by every job on it."""
+        view = self._views.get(i)
+        if view is None:
+            view = self._views.setdefault(i, _map(self.layout.entries[i]))
+        return view
+
+    def job(self, group: list[int], g: int, kind: Callable[[int, memoryview, bool], None]) -> None:
+        """One pass of one kind over a run of files (with the pads that follow them)."""
+        entries = self.layout.entries
+        report = kind == self.kinds[0]
+        for i in group:
+            if kind == self.file_sha256 and entries[i].path not in self.sha256_paths:
+                continue
+            kind(i, self._view(i), report)
+            if kind == self.piece_hashes and i + 1 < len(entries) and entries[i + 1].pad:
+                self.piece_hashes(i + 1, self.zeros[: entries[i + 1].size], report)  # type: ignore[index]
+        with self._lock:
+            self._left[g] -= 1
+            last = not self._left[g]
+        if last:  # the mappings go when their last job is done
+            for i in group:
+                self._views.pop(i, None)
+
+    def work(self, jobs: list[tuple[list[int], int, Callable]], take: Callable[[], int]) -> None:
+        """One thread: take the next job until none is left (or another thread failed)."""
+        while not self.failed and (k := take()) < len(jobs):
+            try:
+                self.job(*jobs[k])
+            except BaseException:
+                self.failed = True
+                raise
+
+    def plan(self, groups: list[list[int]]) -> list[tuple[list[int], int, Callable]]:
+        """Every (run of files, kind of pass) job, the passes over one run next to each other so
+        the threads read the same bytes at about the same time (from the CPU's shared cache)."""
+        jobs = []
+        for g, group in enumerate(groups):
+            for kind in self.kinds:
+                if kind == self.file_sha256 and not any(
+                    self.layout.entries[i].path in self.sha256_paths for i in group
+                ):
+                    continue
+                jobs.append((group, g, kind))
+                self._left[g] = self._left.get(g, 0) + 1
+        return jobs
+
+
+def _map(e: Entry) -> memoryview:
+    """The whole file of ``e``, mapped read-only; its size must be the expected one."""
+    with open(e.source, "rb", buffering=0) as fh:  # type: ignore[arg-type]
+        size = os.fstat(fh.fileno()).st_size
+        if size != e.size:
+            raise ValueError(f"{e.source}: file is {size} bytes, expected {e.size}")
+        if not size:
+            return memoryview(b"")
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    with contextlib.suppress(AttributeError, OSError):
+        mm.madvise(mmap.MADV_SEQUENTIAL)
+    return memoryview(mm)
 
 
 def _groups(layout: Layout, disk: list[int], workers: int) -> list[list[int]]:
     """Runs of consecutive files, largest first. Each run takes 1/16 per worker of the bytes
-    not yet grouped (at most 64 MiB, few tasks for 60,000 small files), so runs shrink to
-    single files at the end of the batch and no core idles while another finishes a long task;
-    a file bigger than its share is a run of its own and, being large, is hashed early."""
+    not yet grouped (at most 16 MiB, so the passes over it share the CPU cache), so runs shrink
+    to single files at the end of the batch and no core idles while another finishes; a file
+    bigger than its share is a run of its own and, being large, is hashed early."""
     groups: list[tuple[int, list[int]]] = []
     remaining = sum(layout.entries[i].size for i in disk)
     current: list[int] = []
@@ -176,7 +227,7 @@ def _groups(layout: Layout, disk: list[int], workers: int) -> list[list[int]]:
     for i in disk:
         current.append(i)
         acc += layout.entries[i].size
-        if acc >= min(remaining // (workers * 16), 64 << 20):
+        if acc >= min(remaining // (workers * 16), GROUP):
             groups.append((acc, current))
             remaining -= acc
             current, acc = [], 0
@@ -201,8 +252,10 @@ def hash_layout(
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
     workers = workers or usable_cores()
+    jobs = run.plan(_groups(layout, disk, workers))
+    take = itertools.count().__next__  # atomic under the GIL
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run.disk_entries, g) for g in _groups(layout, disk, workers)]
+        futures = [pool.submit(run.work, jobs, take) for _ in range(min(workers, len(jobs)))]
         try:
             for f in futures:
                 f.result()
