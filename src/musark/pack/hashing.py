@@ -4,10 +4,10 @@ v2 per-file merkle trees and the file SHA-256, with one thread per core over the
 from __future__ import annotations
 
 import contextlib
-import itertools
 import mmap
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -97,7 +97,10 @@ class _Run:
         self.out = Digests()
         self._lock = threading.Lock()
         self._views: dict[int, memoryview] = {}
-        self._left: dict[int, int] = {}
+        self._left: dict[int, int] = {}  # jobs not yet done per run of files
+        self._leaves: deque[tuple[list[int], int, Callable]] = deque()
+        self._others: deque[tuple[list[int], int, Callable]] = deque()
+        self._leafing = 0  # threads hashing leaves now
         self.failed = False
 
     def entry(self, i: int, view: memoryview) -> None:
@@ -177,28 +180,42 @@ class _Run:
             for i in group:
                 self._views.pop(i, None)
 
-    def work(self, jobs: list[tuple[list[int], int, Callable]], take: Callable[[], int]) -> None:
+    def work(self) -> None:
         """One thread: take the next job until none is left (or another thread failed)."""
-        while not self.failed and (k := take()) < len(jobs):
+        while not self.failed and (job := self._take()) is not None:
             try:
-                self.job(*jobs[k])
+                self.job(*job)
             except BaseException:
                 self.failed = True
                 raise
+            finally:
+                if job[2] == self.leaf_hashes:
+                    with self._lock:
+                        self._leafing -= 1
 
-    def plan(self, groups: list[list[int]]) -> list[tuple[list[int], int, Callable]]:
-        """Every (run of files, kind of pass) job, the passes over one run next to each other so
-        the threads read the same bytes at about the same time (from the CPU's shared cache)."""
-        jobs = []
+    def _take(self) -> tuple[list[int], int, Callable] | None:
+        """The next job. One thread at a time hashes 16 KiB leaves (a hashlib call and a GIL
+        hand-over per leaf, every ~12 µs) while the others make long calls (a file's SHA-256,
+        whole pieces) that rarely wait for the GIL; two leaf-hashing threads would wait for
+        each other every few leaves. They share the leaves only when nothing else is left."""
+        with self._lock:
+            if self._leaves and (not self._leafing or not self._others):
+                self._leafing += 1
+                return self._leaves.popleft()
+            return self._others.popleft() if self._others else None
+
+    def plan(self, groups: list[list[int]]) -> None:
+        """Queue every (run of files, kind of pass) job, largest runs first."""
         for g, group in enumerate(groups):
             for kind in self.kinds:
                 if kind == self.file_sha256 and not any(
                     self.layout.entries[i].path in self.sha256_paths for i in group
                 ):
                     continue
-                jobs.append((group, g, kind))
+                (self._leaves if kind == self.leaf_hashes else self._others).append(
+                    (group, g, kind)
+                )
                 self._left[g] = self._left.get(g, 0) + 1
-        return jobs
 
 
 def _map(e: Entry) -> memoryview:
@@ -252,10 +269,9 @@ def hash_layout(
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
     workers = workers or usable_cores()
-    jobs = run.plan(_groups(layout, disk, workers))
-    take = itertools.count().__next__  # atomic under the GIL
+    run.plan(_groups(layout, disk, workers))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run.work, jobs, take) for _ in range(min(workers, len(jobs)))]
+        futures = [pool.submit(run.work) for _ in range(workers)]
         try:
             for f in futures:
                 f.result()
