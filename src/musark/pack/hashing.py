@@ -1,5 +1,5 @@
-"""Single-pass hashing: one sequential read per file feeds v1 piece SHA-1s (pieces span files),
-v2 per-file merkle trees and the file SHA-256, with one thread per core over the files."""
+"""Single-read hashing: one mapping of each file feeds v1 piece SHA-1s (pieces span files), v2
+per-file merkle trees and the file SHA-256, each a separate job, with one thread per core."""
 
 from __future__ import annotations
 
