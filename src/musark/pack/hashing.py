@@ -254,6 +254,16 @@ def _groups(layout: Layout, disk: list[int], workers: int) -> list[list[int]]:
     return [g for _, g in groups]
 
 
+def _in_memory(run: _Run, indices: list[int], contents: Mapping[str, bytes]) -> None:
+    """Hash entries whose bytes are in memory: ``contents`` or, for a pad, zeros."""
+    for i in indices:
+        e = run.layout.entries[i]
+        data = run.zeros[: e.size] if e.pad else contents.get(e.path)  # type: ignore[index]
+        if data is None or len(data) != e.size:
+            raise ValueError(f"{e.path}: in-memory content missing or not {e.size} bytes")
+        run.entry(i, memoryview(data))
+
+
 def hash_layout(
     layout: Layout,
     *,
@@ -270,28 +280,27 @@ def hash_layout(
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
     workers = workers or usable_cores()
     run.plan(_groups(layout, disk, workers))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run.work) for _ in range(workers)]
-        try:
-            for f in futures:
-                f.result()
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
     # pads are hashed by the thread of the file they follow
     after_disk = {i + 1 for i in disk if i + 1 < len(layout.entries) and layout.entries[i + 1].pad}
     pending = [i for i, e in enumerate(layout.entries) if e.source is None and i not in after_disk]
-    if late is not None and any(
-        layout.entries[i].path not in contents for i in pending if not layout.entries[i].pad
-    ):
+    # in-memory files known now (tag files, pads) are hashed by this thread while the pool hashes
+    # the disk, so the pieces they share with disk files are not left for after it
+    ready = {i for i in pending if layout.entries[i].pad or layout.entries[i].path in contents}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run.work) for _ in range(workers)]
+        try:
+            _in_memory(run, sorted(ready), contents)
+            for f in futures:
+                f.result()
+        except BaseException:
+            run.failed = True
+            for f in futures:
+                f.cancel()
+            raise
+    rest = [i for i in pending if i not in ready]
+    if late is not None and any(layout.entries[i].path not in contents for i in rest):
         contents.update(late(dict(run.out.sha256)))
-    for i in pending:
-        e = layout.entries[i]
-        data = run.zeros[: e.size] if e.pad else contents.get(e.path)  # type: ignore[index]
-        if data is None or len(data) != e.size:
-            raise ValueError(f"{e.path}: in-memory content missing or not {e.size} bytes")
-        run.entry(i, memoryview(data))
+    _in_memory(run, rest, contents)
     if run.pieces is not None:
         run.out.pieces = run.pieces.joined()
     return run.out
