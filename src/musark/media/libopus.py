@@ -55,7 +55,7 @@ class Libopus:
 
     version: str  # as the library reports it, e.g. "libopus 1.3.1"
     path: str
-    origin: str  # "system" | "bundled" | "path"
+    origin: str  # "system" | "bundled" | "path" | "program"
     note: str | None = None  # why the requested library is not the one in use
 
     def describe(self) -> str:
@@ -135,8 +135,14 @@ def _load_global(path: str, origin: str) -> Libopus | str:
     # What a library loaded from now on binds to: the global scope's definition of the encoder.
     # dlopen(NULL) looks symbols up in that scope, as the loader does for libavcodec.
     ours = _address(lib, "opus_multistream_encoder_create")
-    if _address(ctypes.CDLL(None), "opus_multistream_encoder_create") != ours or ours is None:
-        return f"{path} loaded, but another libopus comes first in the global scope"
+    first = _address(ctypes.CDLL(None), "opus_multistream_encoder_create")
+    if first != ours and first is not None:  # e.g. the program itself links a libopus
+        return Libopus(
+            "libopus (version unknown)",
+            _file_of(first) or "unknown",
+            "program",
+            f"{path} not used: the program's libopus comes first in the global scope",
+        )
     return Libopus(version, _file_of(ours) or path, origin)
 
 
