@@ -5,7 +5,9 @@ Both sides get the same generated Ogg Vorbis sources and every core. Also measur
 records; no re-encode) in MB/s per core: `keep_mb_s_per_core_process_all_cores` = bytes of source
 processed / wall seconds of the `musark process` command (run as a user runs it, in a fresh
 process) / workers (= cores). The last line printed is one JSON object;
-`opus_files_per_s_ratio` = musark / ffmpeg.
+`opus_files_per_s_ratio` = musark / ffmpeg (files per wall second), `opus_files_per_cpu_s_ratio`
+= the same per CPU second (ffmpeg's CPU seconds / musark's for the same files; steadier on a
+shared machine).
 
     python bench/media.py                    # the issue's size: 50 files of 3 min
     python bench/media.py --files 8 --seconds 60
@@ -80,8 +82,9 @@ def plan(archive: Archive, sources: list[Path], seconds: float, tier: str) -> No
     con.close()
 
 
-def run_ffmpeg(sources: list[Path], out: Path, workers: int) -> float:
-    """Seconds for `ffmpeg -i x -c:a libopus -b:a 75k` over every file, ``workers`` at a time."""
+def run_ffmpeg(sources: list[Path], out: Path, workers: int) -> tuple[float, float]:
+    """(wall s, CPU s) of `ffmpeg -i x -c:a libopus -b:a 75k` over every file, ``workers`` at a
+    time (the CPU seconds of every ffmpeg process)."""
     ffmpeg = require("ffmpeg")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -94,10 +97,10 @@ def run_ffmpeg(sources: list[Path], out: Path, workers: int) -> float:
             check=True,
         )
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, sources))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def _children_cpu() -> float:
@@ -171,16 +174,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="musark-bench-") as tmp:
         work = Path(tmp)
         ffmpeg_runs, musark_runs = [], []
+        ffmpeg_cpu, musark_cpu = [], []
         for r in range(args.repeat):
             # Alternate who goes first: on a shared machine the load drifts during a run.
             sides = ["ffmpeg", "musark"] if r % 2 == 0 else ["musark", "ffmpeg"]
             for side in sides:
                 if side == "ffmpeg":
-                    ffmpeg_runs.append(run_ffmpeg(sources, work / f"ffmpeg{r}", cores))
+                    wall, cpu = run_ffmpeg(sources, work / f"ffmpeg{r}", cores)
+                    ffmpeg_runs.append(wall)
+                    ffmpeg_cpu.append(cpu)
                 else:
                     opus = Archive(work / f"opus{r}")
                     plan(opus, sources, args.seconds, "opus75")
-                    musark_runs.append(run_musark(opus, src_dir, cores)[0])
+                    wall, cpu = run_musark(opus, src_dir, cores)
+                    musark_runs.append(wall)
+                    musark_cpu.append(cpu)
         ffmpeg_s, musark_s = min(ffmpeg_runs), min(musark_runs)
         # The keep tier on more files (links to the same sources under more ids) so that the
         # worker start-up is amortised as in a real batch.
@@ -208,6 +216,12 @@ def main() -> None:
         "ffmpeg_opus_files_per_s": round(ffmpeg_fps, 3),
         "musark_opus_files_per_s": round(musark_fps, 3),
         "opus_files_per_s_ratio": round(musark_fps / ffmpeg_fps, 3),
+        # CPU seconds per file of every ffmpeg process, and of the `musark process` command with
+        # its workers (start-up, catalogue and ledger included): what the other tenants of a
+        # busy machine cannot take away
+        "ffmpeg_opus_cpu_s_per_file": round(min(ffmpeg_cpu) / args.files, 3),
+        "musark_opus_cpu_s_per_file": round(min(musark_cpu) / args.files, 3),
+        "opus_files_per_cpu_s_ratio": round(min(ffmpeg_cpu) / min(musark_cpu), 3),
         "keep_mb_s_per_core_one_process": round(keep_bytes / 1e6 / keep_1_s, 1),
         # CPU time of that process: the per-core rate without the other tenants of a busy box
         "keep_mb_s_per_core_cpu_time": round(keep_bytes / 1e6 / keep_cpu_s, 1),
@@ -223,7 +237,8 @@ def main() -> None:
     }
     print(
         f"ffmpeg: {ffmpeg_fps:.3f} files/s   musark: {musark_fps:.3f} files/s   "
-        f"ratio {result['opus_files_per_s_ratio']}"
+        f"ratio {result['opus_files_per_s_ratio']}   (CPU s per file: ffmpeg "
+        f"{result['ffmpeg_opus_cpu_s_per_file']}, musark {result['musark_opus_cpu_s_per_file']})"
     )
     print(
         f"keep tier: {result['keep_mb_s_per_core_one_process']} MB/s on one core, "

@@ -7,6 +7,7 @@ import mutagen.oggopus
 import pytest
 
 from musark.archive import Archive, init_archive
+from musark.media import libopus
 from musark.media.process import process_archive
 from tests.media.fixtures import Track, cover_png, make_catalog, track_files
 
@@ -26,6 +27,7 @@ def opus_archive(tmp_path_factory):
     sources = make_catalog(arc, tracks, root / "src", cover=cover_png(root / "c.png"))
     report = process_archive(arc, source_dir=root / "src", workers=2, show_progress=False)
     assert report.done == 3, report.as_dict()
+    assert report.as_dict()["libopus"] == libopus.active().describe()  # which library encoded
     return arc, sources, {r["track_id"]: r for r in track_files(arc)}
 
 

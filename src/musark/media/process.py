@@ -15,6 +15,7 @@ import pyarrow as pa
 from musark.archive import Archive
 from musark.catalog.schema import connect
 from musark.fsio import remove_stale_temps
+from musark.media import libopus
 from musark.media.jobs import iter_jobs, planned_batches
 from musark.media.track import TrackJob, crashed_record, process_chunk
 from musark.run.executors import make_executor, map_chunks
@@ -74,6 +75,7 @@ class ProcessReport:
     seconds: float = 0.0
     executor: str = "local"
     workers: int = 0
+    libopus: str = ""
     reasons: Counter = field(default_factory=Counter)
     quarantined_examples: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
@@ -99,6 +101,7 @@ class ProcessReport:
             else None,
             "executor": self.executor,
             "workers": self.workers,
+            "libopus": self.libopus,
             "quarantine_reasons": dict(sorted(self.reasons.items())),
             "quarantined_examples": self.quarantined_examples,
             "failures": self.failures,
@@ -193,7 +196,8 @@ def process_archive(
 ) -> ProcessReport:
     """Process every planned track not yet done; safe to kill and re-run at any moment."""
     start = time.monotonic()
-    report = ProcessReport(executor=executor)
+    # Workers inherit MUSARK_LIBOPUS, so on this machine they choose as this process did.
+    report = ProcessReport(executor=executor, libopus=libopus.active().describe())
     for d in (archive.files_dir, archive.patches_dir, archive.quarantine_dir):
         report.stale_temps_removed += remove_stale_temps(d)
     if source_dir is not None and not source_dir.is_dir():
