@@ -43,6 +43,7 @@ RAW_ARTIST = (
     "STRUCT(id VARCHAR, name VARCHAR, followers VARCHAR, popularity VARCHAR, genres VARCHAR[])"
 )
 RAW_IMAGE = "STRUCT(url VARCHAR, width VARCHAR, height VARCHAR)"
+STAGE_IMAGE = "STRUCT(url VARCHAR, width INTEGER, height INTEGER)[]"
 
 # Every reason a record can be rejected for, in the order the checks run.
 REASONS = (
@@ -196,8 +197,22 @@ END"""
 
 
 def _n(col: str, typ: str) -> str:
-    return f"try_cast(nullif(trim({col}), '') AS {typ})"
+    # '' casts to NULL: no nullif needed
+    return f"try_cast(trim({col}) AS {typ})"
 
+
+_IMAGES_FILTERED = f"""list_transform(
+    list_filter(coalesce(images, []), lambda i: nullif(i.url, '') IS NOT NULL),
+    lambda i: struct_pack(url := i.url, width := {_n("i.width", "INTEGER")},
+                          height := {_n("i.height", "INTEGER")}))"""
+# The usual list (every url given, sizes in ASCII) is typed by one cast of the whole list, 8x
+# cheaper than the element-wise lambda; it gives the same values: the cast strips ASCII
+# whitespace and reads '' as NULL, so only non-ASCII spaces (which trim() also strips) need the
+# lambda.
+_ASCII = "strlen(coalesce({0}, '')) = length(coalesce({0}, ''))"
+_IMAGES_TYPED = f"""CASE WHEN list_bool_and(list_transform(images, lambda i: coalesce(i.url <> ''
+        AND {_ASCII.format("i.width")} AND {_ASCII.format("i.height")}, false)))
+    THEN try_cast(images AS {STAGE_IMAGE}) ELSE {_IMAGES_FILTERED} END"""
 
 TYPED_SQL = f"""
     ord, source, locator,
@@ -221,9 +236,7 @@ TYPED_SQL = f"""
         followers := {_n("a.followers", "BIGINT")},
         popularity := {_n("a.popularity", "SMALLINT")},
         genres := a.genres)) AS artists,
-    list_transform(list_filter(coalesce(images, []), lambda i: nullif(i.url, '') IS NOT NULL),
-        lambda i: struct_pack(url := i.url, width := {_n("i.width", "INTEGER")},
-                            height := {_n("i.height", "INTEGER")})) AS images,
+    {_IMAGES_TYPED} AS images,
     nullif(audio_path, '') AS audio_path,
     {_n("audio_size", "BIGINT")} AS audio_size,
     {_n("audio_mtime_ns", "BIGINT")} AS audio_mtime_ns
