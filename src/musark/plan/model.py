@@ -18,13 +18,25 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def tier_type(ps: PlanSettings) -> str:
+    """SQL type of a tier column: an ENUM of the tier names."""
+    return f"ENUM({', '.join(_lit(t.name) for t in ps.tiers)})"
+
+
 def tier_case(ps: PlanSettings, popularity: str = "t.popularity") -> str:
-    """SQL: the tier name of a track (NULL when no tier holds its popularity)."""
+    """SQL: the tier of a track (NULL when no tier holds its popularity), typed tier_type().
+
+    An ENUM is one byte that compares as its name: the joins, groups and sorts on tier that
+    the plan runs over millions of rows cost less than on strings (same rows, same results).
+    """
     whens = " ".join(
         f"WHEN {popularity} BETWEEN {t.min_popularity} AND {t.max_popularity} THEN {_lit(t.name)}"
         for t in ps.tiers
     )
-    return f"CASE WHEN {popularity} IS NULL THEN {_lit(ps.unknown_popularity_tier)} {whens} END"
+    return (
+        f"(CASE WHEN {popularity} IS NULL THEN {_lit(ps.unknown_popularity_tier)} {whens} END)"
+        f"::{tier_type(ps)}"
+    )
 
 
 def tier_attr_case(ps: PlanSettings, attr: str, tier: str = "tier") -> str:

@@ -591,7 +591,7 @@ def _steps(
                                      popularity_max, released_at)
                 SELECT {batch_name_sql("tier", "seq")}, tier, seq, 'planned', count(*),
                        min(popularity), max(popularity), NULL
-                FROM _files GROUP BY tier, seq ORDER BY tier, seq
+                FROM _files GROUP BY tier, seq ORDER BY tier::VARCHAR, seq
                 """
             )
             con.execute("DELETE FROM plan_changes")
