@@ -284,7 +284,12 @@ def _steps(
         )
         multi = "false"
         if _one(con, "SELECT count(*) FROM _multi"):
-            joins.append("LEFT JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc")
+            # Only dedup tiers use the flag: other rows probe with a NULL key, which the hash
+            # join drops before looking anything up.
+            joins.append(
+                "LEFT JOIN _multi m ON m.tier = f.tier "
+                "AND m.isrc = CASE WHEN f.dedup THEN f.isrc END"
+            )
             multi = "m.isrc IS NOT NULL"
         # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
         # table, the biggest of the plan, small enough to stay in memory. Without released
