@@ -18,13 +18,25 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def tier_type(ps: PlanSettings) -> str:
+    """SQL type of a tier column: an ENUM of the tier names."""
+    return f"ENUM({', '.join(_lit(t.name) for t in ps.tiers)})"
+
+
 def tier_case(ps: PlanSettings, popularity: str = "t.popularity") -> str:
-    """SQL: the tier name of a track (NULL when no tier holds its popularity)."""
+    """SQL: the tier of a track (NULL when no tier holds its popularity), typed tier_type().
+
+    An ENUM is one byte that compares as its name: the joins, groups and sorts on tier that
+    the plan runs over millions of rows cost less than on strings (same rows, same results).
+    """
     whens = " ".join(
         f"WHEN {popularity} BETWEEN {t.min_popularity} AND {t.max_popularity} THEN {_lit(t.name)}"
         for t in ps.tiers
     )
-    return f"CASE WHEN {popularity} IS NULL THEN {_lit(ps.unknown_popularity_tier)} {whens} END"
+    return (
+        f"(CASE WHEN {popularity} IS NULL THEN {_lit(ps.unknown_popularity_tier)} {whens} END)"
+        f"::{tier_type(ps)}"
+    )
 
 
 def tier_attr_case(ps: PlanSettings, attr: str, tier: str = "tier") -> str:
@@ -38,10 +50,11 @@ def tier_attr_case(ps: PlanSettings, attr: str, tier: str = "tier") -> str:
 
 def secondary_sql(ps: PlanSettings) -> str:
     """SQL: secondary score s in [0, 1] from primary artist popularity/followers and album popularity."""
+    # The parts per artist and album are computed once per artist/album by features_sql.
     parts = [
-        (ps.secondary_artist_popularity, "ar.popularity / 100.0"),
-        (ps.secondary_album_popularity, "al.popularity / 100.0"),
-        (ps.secondary_followers, "least(1.0, log10(1 + greatest(ar.followers, 0)) / 8.0)"),
+        (ps.secondary_artist_popularity, "ar.popularity_part"),
+        (ps.secondary_album_popularity, "al.popularity_part"),
+        (ps.secondary_followers, "ar.followers_part"),
     ]
     num = " + ".join(f"{w!r} * coalesce({e}, 0)" for w, e in parts)
     den = " + ".join(f"CASE WHEN {e} IS NULL THEN 0 ELSE {w!r} END" for w, e in parts)
@@ -92,9 +105,12 @@ def features_sql(ps: PlanSettings) -> str:
                    {secondary_sql(ps)} AS secondary,
                    au.size AS audio_size
             FROM tracks t
-            LEFT JOIN albums al ON al.id = t.album_id
+            LEFT JOIN (SELECT id, popularity / 100.0 AS popularity_part FROM albums) al
+                   ON al.id = t.album_id
             LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0
-            LEFT JOIN artists ar ON ar.id = ta.artist_id
+            LEFT JOIN (SELECT id, popularity / 100.0 AS popularity_part,
+                              least(1.0, log10(1 + greatest(followers, 0)) / 8.0) AS followers_part
+                       FROM artists) ar ON ar.id = ta.artist_id
             LEFT JOIN (SELECT track_id, max(size) AS size FROM track_audio GROUP BY track_id) au
                    ON au.track_id = t.id
         )"""

@@ -264,18 +264,32 @@ def _steps(
         # joins); a group whose other tracks turn out excluded or frozen is a unit of one all
         # the same, so this superset gives the same plan.
         dedup_tiers = [t.name for t in ps.tiers if t.dedup_isrc]
+        # The dedup tiers' popularity ranges filter the scan before the tier is computed (a
+        # superset: a popularity an earlier tier takes is dropped by the tier test after it).
+        in_dedup = [
+            f"t.popularity BETWEEN {t.min_popularity} AND {t.max_popularity}"
+            for t in ps.tiers
+            if t.dedup_isrc
+        ]
+        if ps.tier(ps.unknown_popularity_tier).dedup_isrc:
+            in_dedup.append("t.popularity IS NULL")
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _multi AS
             SELECT tier, isrc FROM (SELECT {tier_case(ps)} AS tier, t.isrc FROM tracks t
-                                    WHERE t.isrc IS NOT NULL)
+                                    WHERE t.isrc IS NOT NULL AND ({" OR ".join(in_dedup) or "false"}))
             WHERE list_contains(?, tier) GROUP BY tier, isrc HAVING count(*) > 1
             """,
             [dedup_tiers],
         )
         multi = "false"
         if _one(con, "SELECT count(*) FROM _multi"):
-            joins.append("LEFT JOIN _multi m ON m.tier = f.tier AND m.isrc = f.isrc")
+            # Only dedup tiers use the flag: other rows probe with a NULL key, which the hash
+            # join drops before looking anything up.
+            joins.append(
+                "LEFT JOIN _multi m ON m.tier = f.tier "
+                "AND m.isrc = CASE WHEN f.dedup THEN f.isrc END"
+            )
             multi = "m.isrc IS NOT NULL"
         # Narrow rows (the ISRC and the dedup rule's inputs only where they are used) keep this
         # table, the biggest of the plan, small enough to stay in memory. Without released
@@ -479,6 +493,16 @@ def _steps(
             FROM _pinned p JOIN _selected s USING (track_id)
             """
         )
+        # Each batch's row, named once: the files take their batch name from it by a join on
+        # (tier, seq) against a few rows, cheaper than formatting the name for every file.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _batch_rows AS
+            SELECT tier, seq, {batch_name_sql("tier", "seq")} AS name, count(*) AS num_files,
+                   min(popularity) AS popularity_min, max(popularity) AS popularity_max
+            FROM _files GROUP BY tier, seq
+            """
+        )
         onto_frozen = (
             """
             UNION ALL
@@ -487,11 +511,11 @@ def _steps(
             else ""
         )
         new = f"""
-            SELECT track_id, {batch_name_sql("tier", "seq")} AS batch, seq_in_batch, tier,
-                   {tier_attr_case(ps, "action")} AS codec,
-                   {tier_attr_case(ps, "kbps")}::INTEGER AS target_kbps, bytes AS est_bytes,
-                   'planned' AS status, NULL::VARCHAR AS dedup_of
-            FROM _files
+            SELECT f.track_id, b.name AS batch, f.seq_in_batch, f.tier,
+                   {tier_attr_case(ps, "action", "f.tier")} AS codec,
+                   {tier_attr_case(ps, "kbps", "f.tier")}::INTEGER AS target_kbps,
+                   f.bytes AS est_bytes, 'planned' AS status, NULL::VARCHAR AS dedup_of
+            FROM _files f JOIN _batch_rows b ON b.tier = f.tier AND b.seq = f.seq
             UNION ALL
             SELECT m.track_id, NULL, NULL, m.tier, NULL, NULL, NULL, 'dedup', s.track_id
             FROM _members m JOIN (SELECT tier, isrc, track_id FROM _selected WHERE n > 1) s
@@ -586,12 +610,11 @@ def _steps(
             con.execute(f"INSERT INTO track_files ({cols}) SELECT {cols} FROM _rows")
             con.execute("DELETE FROM batches WHERE status <> 'released'")
             con.execute(
-                f"""
+                """
                 INSERT INTO batches (name, tier, seq, status, num_files, popularity_min,
                                      popularity_max, released_at)
-                SELECT {batch_name_sql("tier", "seq")}, tier, seq, 'planned', count(*),
-                       min(popularity), max(popularity), NULL
-                FROM _files GROUP BY tier, seq ORDER BY tier, seq
+                SELECT name, tier, seq, 'planned', num_files, popularity_min, popularity_max, NULL
+                FROM _batch_rows ORDER BY tier::VARCHAR, seq
                 """
             )
             con.execute("DELETE FROM plan_changes")
