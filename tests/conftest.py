@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from typer.testing import CliRunner
@@ -17,14 +18,20 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def missing(msg: str) -> NoReturn:
+    """Skip the test locally, but FAIL it under CI=true: CI installs everything tests need."""
+    if IN_CI:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
 def require_tool(name: str) -> str:
     """Return the path of an executable; skip locally, but FAIL under CI=true, when it is missing."""
     path = shutil.which(name)
     if path is None:
-        msg = f"required tool {name!r} is not installed (install it via .ci/run's Debian packages)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing(
+            f"required tool {name!r} is not installed (install it via .ci/run's Debian packages)"
+        )
     return path
 
 
