@@ -168,8 +168,6 @@ class _Run:
         entries = self.layout.entries
         report = kind == self.kinds[0]
         for i in group:
-            if kind == self.file_sha256 and entries[i].path not in self.sha256_paths:
-                continue
             kind(i, self._view(i), report)
             if kind == self.piece_hashes and i + 1 < len(entries) and entries[i + 1].pad:
                 self.piece_hashes(i + 1, self.zeros[: entries[i + 1].size], report)  # type: ignore[index]
