@@ -92,9 +92,7 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     # --- tracks: each id's newest staged record (keys and hash only). A dump without duplicate
     # ids (the usual case) needs no aggregate: counting distinct ids costs a fifth of carrying
     # every record through arg_max.
-    staged, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM stage_ok").fetchall()[
-        0
-    ]
+    staged, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM stage_ok").fetchone()
     if staged == distinct:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE s_tracks AS
