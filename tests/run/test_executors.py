@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 
 from musark.media.process import process_archive
@@ -49,6 +51,22 @@ def test_a_worker_that_dies_is_isolated_and_reported_the_others_complete():
         ex.close()
     assert ("crashed", 3) in results
     assert sorted(r for r in results if not isinstance(r, tuple)) == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_items_submitted_after_a_worker_died_are_rerun_not_lost():
+    # A worker can die between two waits; the next submissions then meet a broken pool. Here the
+    # pool is broken before the map starts, so every submission does.
+    ex = LocalExecutor(2)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            ex._pool.submit(die_on_three, 3).result()
+        results = list(
+            ex.map_unordered(die_on_three, range(8), lambda item, exc: ("crashed", item))
+        )
+    finally:
+        ex.close()
+    assert sorted(r for r in results if not isinstance(r, tuple)) == [0, 1, 2, 4, 5, 6, 7]
+    assert ("crashed", 3) in results
 
 
 def test_a_chunk_whose_worker_dies_is_rerun_item_by_item_to_find_the_culprit():

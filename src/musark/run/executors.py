@@ -84,6 +84,16 @@ class LocalExecutor:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _submit(self, fn: Callable[[T], R], item: T) -> Future:
+        """``fn(item)`` on the pool; a pool a worker death broke since the last wait gives a
+        failed future, so the item joins the suspects re-run one by one instead of being lost."""
+        try:
+            return self._pool.submit(fn, item)
+        except BrokenProcessPool as exc:
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
+
     def map_unordered(
         self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
     ) -> Iterator[R]:
@@ -95,7 +105,7 @@ class LocalExecutor:
         it = iter(items)
         pending: dict[Future, T] = {}
         while True:
-            _top_up(pending, it, lambda item: self._pool.submit(fn, item), self.workers * 2)
+            _top_up(pending, it, lambda item: self._submit(fn, item), self.workers * 2)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
