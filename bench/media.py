@@ -68,8 +68,8 @@ def plan(archive: Archive, sources: list[Path], seconds: float, tier: str) -> No
     con.execute("INSERT INTO artists (id, name, source) VALUES ('ar', 'Bench Artist', 'bench')")
     con.execute("INSERT INTO albums (id, name, label) VALUES ('al', 'Bench Album', 'CC0')")
     con.execute(
-        """INSERT INTO tracks (id, name, album_id, track_number, duration_ms)
-           SELECT id, 'Track ' || id, 'al', n, ? FROM unnest(?) WITH ORDINALITY AS u(id, n)""",
+        """INSERT INTO tracks (id, name, album_id, track_number, duration_ms, artist_id)
+           SELECT id, 'Track ' || id, 'al', n, ?, 'ar' FROM unnest(?) WITH ORDINALITY AS u(id, n)""",
         [int(seconds * 1000), ids],
     )
     con.execute("INSERT INTO track_artists SELECT id, 'ar', 0 FROM unnest(?) AS u(id)", [ids])

@@ -5,7 +5,7 @@
 Generates a synthetic catalogue straight into DuckDB with SQL (70 % popularity 0, ~0.1 % >= 50,
 ISRC groups, artists, albums), then runs, each in a fresh process with the archive's
 [catalog] memory_limit/threads: the whole plan (coverage 99.6 %, default tiers and batch size),
-and `CREATE TABLE ... AS SELECT * FROM tracks ORDER BY popularity`. Prints wall times and peak
+and `CREATE TABLE ... AS SELECT * EXCLUDE (artist_id) FROM tracks ORDER BY popularity`. Prints wall times and peak
 RSS and CPU time; the last line is one JSON object, `sort_to_plan_ratio` = sort wall time / plan
 wall time (target >= 0.3), `sort_to_plan_cpu_ratio` the same in CPU seconds.
 """
@@ -48,8 +48,11 @@ def _child(kind: str, root: Path) -> None:
         }
     else:
         con = open_catalog(archive, plan_settings(archive.settings))
+        # The catalogue's columns as they were when this floor was set: tracks.artist_id (a copy
+        # of the primary artist, added for the plan) would make the sort, not the plan, heavier.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _sorted AS SELECT * FROM tracks ORDER BY popularity"
+            "CREATE OR REPLACE TEMP TABLE _sorted AS "
+            "SELECT * EXCLUDE (artist_id) FROM tracks ORDER BY popularity"
         )
         extra = {"rows": con.execute("SELECT count(*) FROM _sorted").fetchall()[0][0]}
         con.close()

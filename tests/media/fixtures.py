@@ -73,8 +73,8 @@ def make_catalog(
         kbps = None if action == "keep" else int(t.tier.removeprefix("opus"))
         con.execute(
             """INSERT INTO tracks (id, name, album_id, track_number, disc_number, duration_ms,
-                                   isrc, popularity)
-               VALUES (?, ?, 'al1', ?, 1, ?, ?, 50)""",
+                                   isrc, popularity, artist_id)
+               VALUES (?, ?, 'al1', ?, 1, ?, ?, 50, 'ar1')""",
             [
                 t.id,
                 f"Song {n + 1} – ünïcode",

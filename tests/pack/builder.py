@@ -74,7 +74,8 @@ def build_archive(
                 patch_size = patch.stat().st_size
             con.execute(
                 "INSERT INTO tracks (id, name, album_id, track_number, disc_number, duration_ms, "
-                "explicit, isrc, popularity, source) VALUES (?, ?, ?, ?, 1, ?, false, ?, ?, 'test')",
+                "explicit, isrc, popularity, source, artist_id) "
+                "VALUES (?, ?, ?, ?, 1, ?, false, ?, ?, 'test', 'ar1')",
                 [
                     tid,
                     f"Song {tid}",

@@ -31,6 +31,8 @@ def fill_catalogue(
     """Insert tracks start..start+n (ids 't<i>') plus their albums and artists into the catalogue."""
     n_artists = max(1, n // 20)
     n_albums = max(1, n // 10)
+    # a track's primary artist, in tracks.artist_id and at track_artists position 0 (as ingest)
+    primary = f"'ar' || (hash(i, 'art', {seed}) % {n_artists} + {start // 20})"
     con.execute(
         f"""
         INSERT INTO artists (id, name, followers, popularity, source)
@@ -57,21 +59,21 @@ def fill_catalogue(
     con.execute(
         f"""
         INSERT INTO tracks (id, name, album_id, track_number, duration_ms, isrc, popularity,
-                            streams, source)
+                            streams, source, artist_id)
         SELECT 't' || i, 'Track ' || i, 'al' || (i // 10), (i % 10 + 1)::INTEGER,
                (60000 + floor(360000 * {_u("dur", seed)}))::INTEGER,
                CASE WHEN {_u("noisrc", seed)} < 0.02 THEN NULL
                     ELSE 'QZSYN' || lpad(({grp})::VARCHAR, 7, '0') END,
                ({pop})::SMALLINT,
                {f"floor(pow(10, 1 + 8 * pow({_u('st', seed)}, 6)))::BIGINT" if streams else "NULL"},
-               'fixture'
+               'fixture', {primary}
         FROM range({start}, {start + n}) r(i)
         """
     )
     con.execute(
         f"""
         INSERT INTO track_artists (track_id, artist_id, position)
-        SELECT 't' || i, 'ar' || (hash(i, 'art', {seed}) % {n_artists} + {start // 20}), 0
+        SELECT 't' || i, {primary}, 0
         FROM range({start}, {start + n}) r(i)
         UNION ALL
         SELECT 't' || i, 'ar' || (hash(i, 'art2', {seed}) % {n_artists} + {start // 20}), 1

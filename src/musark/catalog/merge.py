@@ -117,8 +117,9 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         won = "(SELECT s.*, w.record_hash FROM stage_ok s JOIN w_tracks w USING (ord)) s"
         hashed = won
     con.execute(f"""
-        INSERT INTO tracks ({_TRACK_COLS}, record_hash)
-        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash FROM {hashed}""")
+        INSERT INTO tracks ({_TRACK_COLS}, record_hash, artist_id)
+        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash, s.artists[1].id
+        FROM {hashed}""")
     con.execute(f"""
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (

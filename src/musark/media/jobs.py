@@ -32,9 +32,7 @@ names AS (
 ),
 primaries AS (
     SELECT tr.album_id, a.name, count(*) AS n
-    FROM tracks tr
-    JOIN track_artists ta ON ta.track_id = tr.id AND ta.position = 0
-    JOIN artists a ON a.id = ta.artist_id
+    FROM tracks tr JOIN artists a ON a.id = tr.artist_id  -- the primary artist
     WHERE tr.album_id IN (SELECT album_id FROM t)
     GROUP BY ALL
 ),

@@ -107,10 +107,9 @@ def features_sql(ps: PlanSettings) -> str:
             FROM tracks t
             LEFT JOIN (SELECT id, popularity / 100.0 AS popularity_part FROM albums) al
                    ON al.id = t.album_id
-            LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0
             LEFT JOIN (SELECT id, popularity / 100.0 AS popularity_part,
                               least(1.0, log10(1 + greatest(followers, 0)) / 8.0) AS followers_part
-                       FROM artists) ar ON ar.id = ta.artist_id
+                       FROM artists) ar ON ar.id = t.artist_id
             LEFT JOIN (SELECT track_id, max(size) AS size FROM track_audio GROUP BY track_id) au
                    ON au.track_id = t.id
         )"""
