@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures.process import BrokenProcessPool
 
+import psutil
 import pytest
 
 from musark.media.process import process_archive
@@ -16,6 +18,27 @@ def test_local_executor_yields_every_result():
     ex = LocalExecutor(2)
     try:
         assert sorted(ex.map_unordered(square, range(20))) == [x * x for x in range(20)]
+    finally:
+        ex.close()
+
+
+def _pool_workers() -> int:
+    return sum(
+        "spawn_main" in " ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)
+    )
+
+
+def test_warm_starts_every_worker_before_any_work_is_submitted():
+    ex = LocalExecutor(2)
+    try:
+        assert _pool_workers() == 0
+        ex.warm(square)
+        deadline = time.monotonic() + 60
+        while _pool_workers() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _pool_workers() == 2
+        assert sorted(ex.map_unordered(square, range(5))) == [0, 1, 4, 9, 16]
+        assert _pool_workers() == 2  # the warm workers did the work: none started later
     finally:
         ex.close()
 

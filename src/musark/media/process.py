@@ -209,12 +209,13 @@ def process_archive(
         report.replayed = _flush(con, ledger)  # results a killed run had not written yet
         batches = planned_batches(con, batch)
         report.planned = sum(batches.values())
-        jobs = iter_jobs(con, archive, list(batches), source_dir)
         if not report.planned:
             report.seconds = time.monotonic() - start
             return report
         runner = make_executor(executor, workers, ray_address)
+        runner.warm(process_chunk)  # the workers start while the jobs are read
         report.workers = runner.workers
+        jobs = iter_jobs(con, archive, list(batches), source_dir)
         buffered: list[dict[str, Any]] = []
         unsynced = 0
         last_flush = last_ledger = time.monotonic()

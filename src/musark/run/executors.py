@@ -6,6 +6,7 @@ stays flat whatever the number of inputs.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +33,8 @@ class Executor(Protocol):
         self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
     ) -> Iterator[R]: ...
 
+    def warm(self, fn: Callable[..., Any]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -45,6 +48,10 @@ def _top_up(
         except StopIteration:
             return
         pending[submit(item)] = item
+
+
+def _import(module: str) -> None:
+    importlib.import_module(module)
 
 
 def default_workers() -> int:
@@ -68,6 +75,12 @@ class LocalExecutor:
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         )
+
+    def warm(self, fn: Callable[..., Any]) -> None:
+        """Start every worker now, importing ``fn``'s module, while the caller gets its inputs
+        ready (a worker otherwise starts at the first submission: ~0.4 s of imports each)."""
+        for _ in range(self.workers):
+            self._submit(_import, fn.__module__)
 
     def _isolate(self, fn: Callable[[T], R], suspects: list[T], on_crash: OnCrash) -> Iterator[R]:
         """Re-run the items that were in flight when a worker died, one at a time, to find it."""
@@ -146,6 +159,9 @@ class RayExecutor:
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or cpus
+
+    def warm(self, fn: Callable[..., Any]) -> None:
+        """Nothing to do: Ray starts and keeps its own worker processes."""
 
     def map_unordered(
         self, fn: Callable[[T], R], items: Iterable[T], on_crash: OnCrash | None = None
