@@ -125,6 +125,57 @@ def test_every_format_yields_the_same_catalogue(tmp_path, run_ingest, archive):
     assert seen["jsonl"] == seen["sqlite"] == seen["parquet"]
 
 
+_PRIMARY_MISMATCHES = """
+    SELECT t.id, t.artist_id, ta.artist_id FROM tracks t
+    FULL JOIN (SELECT * FROM track_artists WHERE position = 0) ta ON ta.track_id = t.id
+    WHERE t.artist_id IS DISTINCT FROM ta.artist_id"""
+
+
+def test_every_format_records_the_primary_artist_on_the_track(tmp_path):
+    from musark.archive import Archive, init_archive
+    from musark.catalog.ingest import ingest
+
+    recs = _records()
+    # a newer record of the duet with its artists swapped: the primary artist follows it
+    newer = track(3, artists=[{"id": "art0002", "name": "Bo 보"}, {"id": "art0001", "name": "A"}])
+    newer["fetched_at"] = "2030-01-01T00:00:00Z"
+    for fmt, path in {
+        "jsonl": write_jsonl(tmp_path / "d.jsonl", recs),
+        "sqlite": write_sqlite(tmp_path / "d.sqlite", recs),
+        "parquet": write_parquet(tmp_path / "d.parquet", recs),
+    }.items():
+        arc = Archive(tmp_path / f"arc-{fmt}")
+        init_archive(arc)
+        ingest(arc, [path], show_progress=False)
+        assert rows(arc, _PRIMARY_MISMATCHES) == [], fmt
+        assert rows(arc, "SELECT artist_id FROM tracks WHERE id = 'trk0003'") == [("art0001",)]
+        ingest(arc, [write_jsonl(tmp_path / f"newer-{fmt}.jsonl", [newer])], show_progress=False)
+        assert rows(arc, _PRIMARY_MISMATCHES) == [], fmt
+        assert rows(arc, "SELECT artist_id FROM tracks WHERE id = 'trk0003'") == [("art0002",)]
+
+
+def test_a_catalogue_from_before_tracks_artist_id_gets_it_filled_when_opened(tmp_path, archive):
+    import duckdb
+
+    from musark.catalog.ingest import ingest
+    from musark.catalog.schema import connect
+
+    ingest(archive, [write_jsonl(tmp_path / "d.jsonl", _records())], show_progress=False)
+    before = rows(archive, "SELECT id, artist_id FROM tracks ORDER BY id")
+    index = rows(archive, "SELECT sql FROM duckdb_indexes() WHERE table_name = 'tracks'")
+    assert index
+    # the schema before the column, with the lookup index ingest builds
+    con = duckdb.connect(str(archive.catalog_db))
+    con.execute("DROP INDEX tracks_id_idx")
+    con.execute("ALTER TABLE tracks DROP COLUMN artist_id")
+    con.execute(index[0][0])
+    con.close()
+    connect(archive.catalog_db).close()
+    assert rows(archive, "SELECT id, artist_id FROM tracks ORDER BY id") == before
+    assert rows(archive, "SELECT sql FROM duckdb_indexes() WHERE table_name = 'tracks'") == index
+    assert rows(archive, _PRIMARY_MISMATCHES) == []
+
+
 def test_format_detection(tmp_path):
     assert detect_format(write_jsonl(tmp_path / "a.jsonl.zst", [track()])) == "jsonl"
     assert detect_format(write_sqlite(tmp_path / "a.db", [track()])) == "sqlite"

@@ -170,14 +170,28 @@ def _add_primary_artist(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = 'tracks' AND column_name = 'artist_id'"
     ).fetchall()[0][0]
-    if missing:
-        con.execute("BEGIN TRANSACTION")
+    if not missing:
+        return
+    # DuckDB alters no table an index depends on: the lookup index goes and comes back
+    indexes = con.execute(
+        "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'tracks'"
+    ).fetchall()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, _ in indexes:
+            con.execute(f'DROP INDEX "{name}"')
         con.execute("ALTER TABLE tracks ADD COLUMN artist_id VARCHAR")
         con.execute(
             "UPDATE tracks SET artist_id = ta.artist_id FROM track_artists ta "
             "WHERE ta.track_id = tracks.id AND ta.position = 0"
         )
+        for _, sql in indexes:
+            con.execute(sql)
         con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
