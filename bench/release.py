@@ -118,6 +118,21 @@ def hash_rate(name: str, threads: int = 1, seconds: float = 1.0) -> tuple[float,
     return sum(done) / wall / threads, sum(done) / cpu
 
 
+def compute_limit(
+    rates: dict[str, list[tuple[float, float]]], cores: int
+) -> tuple[float, float, float, float]:
+    """(SHA-1 rate, SHA-256 rate, limit in bytes per wall second on every core, limit in bytes
+    per CPU second) of v1 + manifest from the highest hashlib rates measured (the strictest)."""
+    sha1_rate, sha1_cpu = (max(r[i] for r in rates["sha1"]) for i in (0, 1))
+    sha256_rate, sha256_cpu = (max(r[i] for r in rates["sha256"]) for i in (0, 1))
+    return (
+        sha1_rate,
+        sha256_rate,
+        cores / (1 / sha1_rate + 1 / sha256_rate),
+        1 / (1 / sha1_cpu + 1 / sha256_cpu),
+    )
+
+
 def _cpu() -> float:
     """CPU seconds of this process and all its descendants (mktorrent is a reaped child)."""
     me = psutil.Process()
@@ -232,9 +247,7 @@ def main() -> None:
             runs[name].append(timed(fn))
             if name == "v1m":
                 measure_rates()
-    sha1_rate, sha1_cpu = (max(r[i] for r in rates["sha1"]) for i in (0, 1))
-    sha256_rate, sha256_cpu = (max(r[i] for r in rates["sha256"]) for i in (0, 1))
-    limit = cores / (1 / sha1_rate + 1 / sha256_rate)  # bytes/s: SHA-1 + SHA-256 on every core
+    sha1_rate, sha256_rate, limit, limit_cpu = compute_limit(rates, cores)
     (t_mk, c_mk, mk), (t_v1m, c_v1m, v1m), (t_v1r, c_v1r, _), (t_lt, c_lt, _) = (
         _best(runs[k]) for k in ("mk", "v1m", "v1r", "lt")
     )
@@ -284,9 +297,7 @@ def main() -> None:
         },
         # the same comparisons per CPU-second: robust when other work shares the cores
         "load_average_1min": round(os.getloadavg()[0], 2),
-        "v1_manifest_vs_compute_limit_cpu_ratio": round(
-            nbytes / c_v1m / (1 / (1 / sha1_cpu + 1 / sha256_cpu)), 3
-        ),
+        "v1_manifest_vs_compute_limit_cpu_ratio": round(nbytes / c_v1m / limit_cpu, 3),
         "v1_recorded_sha256_vs_mktorrent_cpu_ratio": round(c_mk / c_v1r, 3),
         "hybrid_manifest_vs_libtorrent_cpu_ratio": round(c_lt / c_hym, 3),
         "hybrid_recorded_sha256_vs_libtorrent_cpu_ratio": round(c_lt / c_hyr, 3),
@@ -299,16 +310,12 @@ def main() -> None:
         measure_rates()
         again.append(timed(lambda: musark(entries, "v1", True)))
         measure_rates()
-    sha1_rate, sha1_cpu = (max(r[i] for r in rates["sha1"]) for i in (0, 1))
-    sha256_rate, sha256_cpu = (max(r[i] for r in rates["sha256"]) for i in (0, 1))
-    limit = cores / (1 / sha1_rate + 1 / sha256_rate)
+    _, _, limit, limit_cpu = compute_limit(rates, cores)
     t_again, c_again, _ = _best(again)
     result["reread_musark_v1_manifest_gbps"] = gbps(t_again)
     result["reread_compute_limit_v1_manifest_gbps"] = round(limit / 1e9, 3)
     result["reread_v1_manifest_vs_compute_limit_ratio"] = round(nbytes / t_again / limit, 3)
-    result["reread_v1_manifest_vs_compute_limit_cpu_ratio"] = round(
-        nbytes / c_again / (1 / (1 / sha1_cpu + 1 / sha256_cpu)), 3
-    )
+    result["reread_v1_manifest_vs_compute_limit_cpu_ratio"] = round(nbytes / c_again / limit_cpu, 3)
     if not args.keep:
         shutil.rmtree(args.dir, ignore_errors=True)
     print(json.dumps(result))
