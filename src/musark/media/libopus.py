@@ -1,8 +1,10 @@
 """Which libopus encodes the opus tiers: the system's or the one bundled with PyAV.
 
-PyAV's wheel bundles its own libopus (1.6.1 in av 18.1), which needs ~7 % more CPU per file than
-Debian's libopus 1.3.1 for the same encode (same bitrate, VBR, complexity 10, 20 ms frames; see
-docs/media.md). PyAV still drives the encoder (libavcodec's libopus wrapper, its muxer); only the
+PyAV's wheel bundles its own libopus (1.6.1 in av 18.1); ffmpeg on Debian encodes with the
+system's libopus 1.3.1. One session measured 1.6.1 at ~7 % more CPU per file for the same encode
+(same bitrate, VBR, complexity 10, 20 ms frames), a later one found no difference beyond the
+machine's noise (see docs/media.md); the default is the library ffmpeg uses. PyAV still drives
+the encoder (libavcodec's libopus wrapper, its muxer); only the
 library under it changes. A libopus loaded into the process's global symbol scope before PyAV's
 libavcodec is loaded is the one libavcodec binds its ``opus_*`` calls to: the dynamic linker
 searches the global scope before a library's own dependencies. That has to happen before
