@@ -275,7 +275,8 @@ def _steps(
             in_dedup.append("t.popularity IS NULL")
         # With one dedup tier (the usual setup) the groups are keyed by ISRC alone: only rows of
         # that tier are counted, and only they probe.
-        key = "isrc" if len(dedup_tiers) == 1 else "tier, isrc"
+        one_tier = len(dedup_tiers) == 1
+        key = "isrc" if one_tier else "tier, isrc"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _multi AS
@@ -289,7 +290,7 @@ def _steps(
         if _one(con, "SELECT count(*) FROM _multi"):
             # Only dedup tiers use the flag: other rows probe with a NULL key, which the hash
             # join drops before looking anything up.
-            same_tier = "m.tier = f.tier AND " if len(dedup_tiers) > 1 else ""
+            same_tier = "" if one_tier else "m.tier = f.tier AND "
             joins.append(
                 f"LEFT JOIN _multi m ON {same_tier}m.isrc = CASE WHEN f.dedup THEN f.isrc END"
             )
