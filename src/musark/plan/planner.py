@@ -28,7 +28,7 @@ from musark.catalog.schema import PROCESS_RESULT_COLUMNS
 from musark.console import progress
 from musark.plan.db import open_catalog
 from musark.plan.exclusions import excluded_tracks_sql, load_exclusions
-from musark.plan.model import features_sql, model_kind, tier_attr_case, tier_case
+from musark.plan.model import features_sql, model_kind, tier_attr_case, tier_case, tier_in
 from musark.plan.settings import PlanSettings, plan_settings
 
 PLAN_CHANGES_DDL = """
@@ -282,9 +282,8 @@ def _steps(
             CREATE OR REPLACE TEMP TABLE _multi AS
             SELECT {key} FROM (SELECT {tier_case(ps)} AS tier, t.isrc FROM tracks t
                                WHERE t.isrc IS NOT NULL AND ({" OR ".join(in_dedup) or "false"}))
-            WHERE list_contains(?, tier) GROUP BY {key} HAVING count(*) > 1
-            """,
-            [dedup_tiers],
+            WHERE {tier_in(ps, dedup_tiers)} GROUP BY {key} HAVING count(*) > 1
+            """
         )
         multi = "false"
         if _one(con, "SELECT count(*) FROM _multi"):
@@ -320,7 +319,7 @@ def _steps(
                            f.audio_size IS NOT NULL AS has_audio, f.listens, f.dedup,
                            {frozen} AS frozen, {excluded} AS excluded, {multi} AS multi,
                            {_below_cut(ps)} AS below_cut,
-                           coalesce({processed}, CASE WHEN f.action = 'keep' THEN f.audio_size END,
+                           coalesce({processed}, CASE WHEN f.keeps_source THEN f.audio_size END,
                                     f.est_bytes) AS bytes
                     FROM ({features_sql(ps)}) f {" ".join(joins)}
                 )
