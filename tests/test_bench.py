@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # script, tiny-size arguments, Debian tools its peer needs
 CASES = {
     "catalog": (["--tracks", "3000", "--lookups", "50"], []),
-    "plan": (["--tracks", "20000"], []),
+    "plan": (["--tracks", "20000", "--repeat", "2"], []),
     "media": (["--files", "2", "--seconds", "4", "--repeat", "1"], ["ffmpeg"]),
     "release": (["--gb", "0.02", "--files", "10", "--repeat", "1"], ["mktorrent"]),
     "mirror": (["--gb", "0.02", "--files", "10", "--rounds", "1"], ["sha256sum"]),
