@@ -183,16 +183,15 @@ def _compress_track_file_ids(con: duckdb.DuckDBPyConnection) -> None:
             "AND schema_name = 'main' AND table_name = 'track_files' ORDER BY column_index"
         ).fetchall()
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("ALTER TABLE track_files RENAME TO track_files_before_zstd")
-        con.execute(TABLES["track_files"])
-        con.execute(f"INSERT INTO track_files ({cols}) SELECT {cols} FROM track_files_before_zstd")
-        con.execute("DROP TABLE track_files_before_zstd")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    _in_one_transaction(
+        con,
+        [
+            "ALTER TABLE track_files RENAME TO track_files_before_zstd",
+            TABLES["track_files"],
+            f"INSERT INTO track_files ({cols}) SELECT {cols} FROM track_files_before_zstd",
+            "DROP TABLE track_files_before_zstd",
+        ],
+    )
 
 
 def _add_primary_artist(con: duckdb.DuckDBPyConnection) -> None:
@@ -212,16 +211,23 @@ def _add_primary_artist(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = 'tracks'"
     ).fetchall()
+    _in_one_transaction(
+        con,
+        [
+            *(f'DROP INDEX "{name}"' for name, _ in indexes),
+            "ALTER TABLE tracks ADD COLUMN artist_id VARCHAR",
+            "UPDATE tracks SET artist_id = ta.artist_id FROM track_artists ta "
+            "WHERE ta.track_id = tracks.id AND ta.position = 0",
+            *(sql for _, sql in indexes),
+        ],
+    )
+
+
+def _in_one_transaction(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+    """Run ``statements`` all or none: a schema update killed half-way leaves the old schema."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for name, _ in indexes:
-            con.execute(f'DROP INDEX "{name}"')
-        con.execute("ALTER TABLE tracks ADD COLUMN artist_id VARCHAR")
-        con.execute(
-            "UPDATE tracks SET artist_id = ta.artist_id FROM track_artists ta "
-            "WHERE ta.track_id = tracks.id AND ta.position = 0"
-        )
-        for _, sql in indexes:
+        for sql in statements:
             con.execute(sql)
         con.execute("COMMIT")
     except BaseException:
