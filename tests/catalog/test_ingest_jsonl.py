@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from musark.catalog import jsonl
 from tests.catalog.conftest import rows, snapshot
 from tests.catalog.dumps import track, write_jsonl
 
@@ -191,6 +192,32 @@ def test_counts_and_line_numbers_stay_exact_across_many_small_chunks(tmp_path, a
         ("6", "invalid_json"),
     ]
     assert rows(archive, "SELECT count(*) FROM tracks") == [(5,)]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.zst"])  # memory-mapped / streamed
+def test_line_numbers_stay_exact_when_the_file_is_read_in_blocks_shorter_than_a_line(
+    tmp_path, archive, run_ingest, monkeypatch, suffix
+):
+    # blocks of 100 bytes: most hold no newline at all, lines span several blocks, and the
+    # rejected lines' numbers and raw text are still found exactly (their ordinals read from
+    # the stage two at a time)
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(jsonl, "REJECTED_BATCH", 2)
+    records = [track(n) for n in range(1, 31)]
+    records[0] = BAD_RECORDS["invalid_isrc"]
+    records[13] = ""
+    records[14] = "   "
+    records[22] = BAD_RECORDS["invalid_duration"]
+    records[29] = BAD_RECORDS["invalid_json"]
+    dump = write_jsonl(tmp_path / f"d{suffix}", records)
+    result = run_ingest(dump)
+    assert (result["ingested"], result["rejected"]) == (25, 4)
+    assert rows(archive, "SELECT locator, reason, raw FROM rejects ORDER BY locator::INT") == [
+        ("1", "invalid_isrc", json.dumps(BAD_RECORDS["invalid_isrc"], ensure_ascii=False)),
+        ("15", "invalid_json", "   "),
+        ("23", "invalid_duration", json.dumps(BAD_RECORDS["invalid_duration"], ensure_ascii=False)),
+        ("30", "invalid_json", BAD_RECORDS["invalid_json"]),
+    ]
 
 
 def test_blank_lines_are_skipped_and_whitespace_only_lines_rejected(tmp_path, archive, run_ingest):

@@ -15,6 +15,7 @@ from hashlib import sha1, sha256
 
 from musark.pack.layout import BLOCK, Entry, Layout
 from musark.pack.merkle import file_tree
+from musark.run.executors import default_workers
 
 # Largest run of files one job hashes: the passes of different threads over a run read it at
 # about the same time, so all but the first find it in the CPU's shared cache.
@@ -30,14 +31,6 @@ class Digests:
     roots: dict[str, bytes] = field(default_factory=dict)  # v2: pieces root per path
     layers: dict[str, bytes] = field(default_factory=dict)  # v2: piece layer per path
     sha256: dict[str, str] = field(default_factory=dict)  # hex SHA-256 of files asked for
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity, else the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 class _Pieces:
@@ -276,7 +269,7 @@ def hash_layout(
     run = _Run(layout, set(sha256_paths or ()), advance)
     contents = dict(contents or {})
     disk = [i for i, e in enumerate(layout.entries) if e.source is not None]
-    workers = workers or usable_cores()
+    workers = workers or default_workers()
     run.plan(_groups(layout, disk, workers))
     # pads are hashed by the thread of the file they follow
     after_disk = {i + 1 for i in disk if i + 1 < len(layout.entries) and layout.entries[i + 1].pad}
