@@ -201,7 +201,7 @@ def test_line_numbers_stay_exact_when_the_file_is_read_in_blocks_shorter_than_a_
     # blocks of 100 bytes: most hold no newline at all, lines span several blocks, and the
     # rejected lines' numbers and raw text are still found exactly (their ordinals read from
     # the stage two at a time)
-    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(jsonl, "LINE_SCAN_BYTES", 100)
     monkeypatch.setattr(jsonl, "REJECTED_BATCH", 2)
     records = [track(n) for n in range(1, 31)]
     records[0] = BAD_RECORDS["invalid_isrc"]
