@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # script, tiny-size arguments, Debian tools its peer needs
 CASES = {
-    "catalog": (["--tracks", "3000", "--lookups", "50"], []),
+    "catalog": (["--tracks", "3000", "--lookups", "50", "--repeat", "2"], []),
     "plan": (["--tracks", "20000", "--repeat", "2"], []),
     "media": (["--files", "2", "--seconds", "4", "--repeat", "1"], ["ffmpeg"]),
     "release": (["--gb", "0.02", "--files", "10", "--repeat", "1"], ["mktorrent"]),
@@ -56,3 +56,7 @@ def test_benchmark_runs_and_prints_its_ratios(name, tmp_path):
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     ratios = {k: v for k, v in figures.items() if k.endswith("_ratio")}
     assert ratios and all(isinstance(v, int | float) and v > 0 for v in ratios.values()), figures
+    if name == "catalog":  # every pair of runs is reported, the ratio is their median
+        assert figures["runs"] == 2 and len(figures["ingest_ratios"]) == 2, figures
+        assert min(figures["ingest_ratios"]) <= figures["ingest_vs_duckdb_ratio"], figures
+        assert figures["ingest_vs_duckdb_ratio"] <= max(figures["ingest_ratios"]), figures
