@@ -27,10 +27,6 @@ _TRACK_COLS = (
     "id, name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
     "streams, fetched_at, source"
 )
-_TRACK_HASH = (
-    "hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
-    "streams, list_transform(artists, lambda a: a.id), audio_path, audio_size, audio_mtime_ns)"
-)
 _ALBUM_COLS = (
     "id, name, album_type, label, copyright_c, copyright_p, upc, release_date, "
     "release_date_precision, total_tracks, popularity, fetched_at, source"
@@ -94,15 +90,14 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     # every record through arg_max.
     staged, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM stage_ok").fetchone()
     if staged == distinct:
-        con.execute(f"""
+        con.execute("""
             CREATE OR REPLACE TEMP TABLE s_tracks AS
-            SELECT id, ord, fetched_at, {_TRACK_HASH} AS record_hash FROM stage_ok""")
+            SELECT id, ord, fetched_at, record_hash FROM stage_ok""")
     else:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE s_tracks AS
             SELECT id, w.ord, w.fetched_at, w.record_hash FROM (
-                SELECT id, arg_max(struct_pack(ord, fetched_at, record_hash := {_TRACK_HASH}),
-                                   {_NEWEST}) AS w
+                SELECT id, arg_max(struct_pack(ord, fetched_at, record_hash), {_NEWEST}) AS w
                 FROM stage_ok GROUP BY id)""")
     tracks = _winners(con, "tracks", "tracks")
     for child, key in (("track_artists", "track_id"), ("track_audio", "track_id")):
@@ -112,14 +107,12 @@ def _merge(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if tracks["added"] + tracks["updated"] == staged:
         # every staged record wins (a first ingest of a dump without duplicates): no join
         won = "stage_ok s"
-        hashed = f"(SELECT *, {_TRACK_HASH} AS record_hash FROM stage_ok) s"
     else:
-        won = "(SELECT s.*, w.record_hash FROM stage_ok s JOIN w_tracks w USING (ord)) s"
-        hashed = won
+        won = "(SELECT * FROM stage_ok SEMI JOIN w_tracks USING (ord)) s"
     con.execute(f"""
         INSERT INTO tracks ({_TRACK_COLS}, record_hash, artist_id)
-        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash, s.artists[1].id
-        FROM {hashed}""")
+        SELECT s.{_TRACK_COLS.replace(", ", ", s.")}, s.record_hash, s.artist_id
+        FROM {won}""")
     con.execute(f"""
         INSERT INTO track_artists
         SELECT id, a.id, (pos - 1)::SMALLINT FROM (

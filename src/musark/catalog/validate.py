@@ -78,6 +78,8 @@ CREATE OR REPLACE TABLE {db}stage_rows (
     artists STRUCT(id VARCHAR, name VARCHAR, followers BIGINT, popularity SMALLINT, genres VARCHAR[])[],
     images STRUCT(url VARCHAR, width INTEGER, height INTEGER)[],
     audio_path VARCHAR, audio_size BIGINT, audio_mtime_ns BIGINT,
+    record_hash UBIGINT, -- TRACK_HASH, for the merge
+    artist_id VARCHAR,  -- the primary artist's id (tracks.artist_id)
     reason VARCHAR,     -- NULL for a valid record
     raw VARCHAR         -- the record as read, kept for rejected ones only
 );
@@ -243,16 +245,27 @@ TYPED_SQL = f"""
 """
 
 
+# A track's content hash: the merge tells a changed record from a re-ingested identical one by it.
+TRACK_HASH = (
+    "hash(name, album_id, track_number, disc_number, duration_ms, explicit, isrc, popularity, "
+    "streams, list_transform(artists, lambda a: a.id), audio_path, audio_size, audio_mtime_ns)"
+)
+
+
 def stage_sql(raw_sql: str) -> str:
     """The INSERT validating the raw records selected by ``raw_sql`` into the stage."""
     # one pass, one write: typed values and the reason land together; the raw text is kept
-    # only for rejected records.
+    # only for rejected records. The record hash and primary artist are taken here, from the
+    # artist list in flight: the merge would otherwise read the stage's nested list column
+    # back twice for them.
     return f"""
         INSERT INTO stage_rows
-        SELECT {TYPED_SQL}, reason,
-            CASE WHEN reason IS NOT NULL THEN left(rtrim(raw, chr(10) || chr(13)), {RAW_MAX}) END
-        FROM (SELECT *, {REASON_SQL} AS reason FROM (
-            SELECT *, {_PREC} AS _prec FROM (SELECT *, {NORM_SQL} FROM ({raw_sql}))))"""
+        SELECT * EXCLUDE (reason, raw), {TRACK_HASH}, artists[1].id, reason, raw FROM (
+            SELECT {TYPED_SQL}, reason,
+                CASE WHEN reason IS NOT NULL
+                    THEN left(rtrim(raw, chr(10) || chr(13)), {RAW_MAX}) END AS raw
+            FROM (SELECT *, {REASON_SQL} AS reason FROM (
+                SELECT *, {_PREC} AS _prec FROM (SELECT *, {NORM_SQL} FROM ({raw_sql})))))"""
 
 
 def stage_chunk(con: duckdb.DuckDBPyConnection, raw_sql: str) -> tuple[int, int]:
