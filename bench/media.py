@@ -6,8 +6,12 @@ records; no re-encode) in MB/s per core: `keep_mb_s_per_core_process_all_cores` 
 processed / wall seconds of the `musark process` command (run as a user runs it, in a fresh
 process) / workers (= cores). The last line printed is one JSON object;
 `opus_files_per_s_ratio` = musark / ffmpeg (files per wall second), `opus_files_per_cpu_s_ratio`
-= the same per CPU second (ffmpeg's CPU seconds / musark's for the same files; steadier on a
-shared machine).
+= the same per CPU second (ffmpeg's CPU seconds / musark's for the same files). Both sides run
+--repeat N times (default 3, or $MUSARK_BENCH_MEDIA_REPEAT), back to back, who goes first
+alternating: the speed of this shared machine drifts by 10-20 % from one minute to the next, so
+one pair can land far from the truth. Each ratio is the median of the pairs' ratios (every pair's
+is listed under `opus_files_per_s_ratios` and `opus_files_per_cpu_s_ratios`); files/s and CPU
+seconds per file are medians.
 
     python bench/media.py                    # the issue's size: 50 files of 3 min
     python bench/media.py --files 8 --seconds 60
@@ -20,6 +24,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,7 +162,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 180)))
     ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument(
-        "--repeat", type=int, default=1, help="rounds (order alternates); best of each side counts"
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("MUSARK_BENCH_MEDIA_REPEAT", 3)),
+        help="pairs of runs (who goes first alternates); ratios are the median of the pairs'",
     )
     ap.add_argument(
         "--keep-copies", type=int, default=3, help="keep tier runs on this many ids per source"
@@ -175,7 +183,7 @@ def main() -> None:
         work = Path(tmp)
         ffmpeg_runs, musark_runs = [], []
         ffmpeg_cpu, musark_cpu = [], []
-        for r in range(args.repeat):
+        for r in range(max(1, args.repeat)):
             # Alternate who goes first: on a shared machine the load drifts during a run.
             sides = ["ffmpeg", "musark"] if r % 2 == 0 else ["musark", "ffmpeg"]
             for side in sides:
@@ -189,7 +197,9 @@ def main() -> None:
                     wall, cpu = run_musark(opus, src_dir, cores)
                     musark_runs.append(wall)
                     musark_cpu.append(cpu)
-        ffmpeg_s, musark_s = min(ffmpeg_runs), min(musark_runs)
+        wall_ratios = [round(f / m, 3) for f, m in zip(ffmpeg_runs, musark_runs, strict=True)]
+        cpu_ratios = [round(f / m, 3) for f, m in zip(ffmpeg_cpu, musark_cpu, strict=True)]
+        ffmpeg_s, musark_s = statistics.median(ffmpeg_runs), statistics.median(musark_runs)
         # The keep tier on more files (links to the same sources under more ids) so that the
         # worker start-up is amortised as in a real batch.
         keep_src = work / "keep-src"
@@ -215,13 +225,15 @@ def main() -> None:
         "source_mb": round(total_mb, 1),
         "ffmpeg_opus_files_per_s": round(ffmpeg_fps, 3),
         "musark_opus_files_per_s": round(musark_fps, 3),
-        "opus_files_per_s_ratio": round(musark_fps / ffmpeg_fps, 3),
+        "opus_files_per_s_ratio": round(statistics.median(wall_ratios), 3),
+        "opus_files_per_s_ratios": wall_ratios,
         # CPU seconds per file of every ffmpeg process, and of the `musark process` command with
         # its workers (start-up, catalogue and ledger included): what the other tenants of a
         # busy machine cannot take away
-        "ffmpeg_opus_cpu_s_per_file": round(min(ffmpeg_cpu) / args.files, 3),
-        "musark_opus_cpu_s_per_file": round(min(musark_cpu) / args.files, 3),
-        "opus_files_per_cpu_s_ratio": round(min(ffmpeg_cpu) / min(musark_cpu), 3),
+        "ffmpeg_opus_cpu_s_per_file": round(statistics.median(ffmpeg_cpu) / args.files, 3),
+        "musark_opus_cpu_s_per_file": round(statistics.median(musark_cpu) / args.files, 3),
+        "opus_files_per_cpu_s_ratio": round(statistics.median(cpu_ratios), 3),
+        "opus_files_per_cpu_s_ratios": cpu_ratios,
         "keep_mb_s_per_core_one_process": round(keep_bytes / 1e6 / keep_1_s, 1),
         # CPU time of that process: the per-core rate without the other tenants of a busy box
         "keep_mb_s_per_core_cpu_time": round(keep_bytes / 1e6 / keep_cpu_s, 1),

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = {
     "catalog": (["--tracks", "3000", "--lookups", "50", "--repeat", "2"], []),
     "plan": (["--tracks", "20000", "--repeat", "2"], []),
-    "media": (["--files", "2", "--seconds", "4", "--repeat", "1"], ["ffmpeg"]),
+    "media": (["--files", "2", "--seconds", "4", "--repeat", "2"], ["ffmpeg"]),
     "release": (["--gb", "0.02", "--files", "10", "--repeat", "1"], ["mktorrent"]),
     "mirror": (["--gb", "0.02", "--files", "10", "--rounds", "1"], ["sha256sum"]),
     "serve_search": (["--tracks", "2000", "--queries", "20"], []),
@@ -60,3 +60,7 @@ def test_benchmark_runs_and_prints_its_ratios(name, tmp_path):
         assert figures["runs"] == 2 and len(figures["ingest_ratios"]) == 2, figures
         assert min(figures["ingest_ratios"]) <= figures["ingest_vs_duckdb_ratio"], figures
         assert figures["ingest_vs_duckdb_ratio"] <= max(figures["ingest_ratios"]), figures
+    if name == "media":  # the same for both of its ratios
+        for key in ("opus_files_per_s", "opus_files_per_cpu_s"):
+            pairs = figures[f"{key}_ratios"]
+            assert len(pairs) == 2 and min(pairs) <= figures[f"{key}_ratio"] <= max(pairs), figures
