@@ -13,6 +13,14 @@ one pair can land far from the truth. Each ratio is the median of the pairs' rat
 is listed under `opus_files_per_s_ratios` and `opus_files_per_cpu_s_ratios`); files/s and CPU
 seconds per file are medians.
 
+`--instructions` adds a figure free of that noise: valgrind's callgrind counts the instructions
+that one Opus encode of a generated source of --count-seconds (default 30; callgrind runs code
+about 50x slower) costs ffmpeg (its whole process, as the bench runs it per file) and musark's
+per-track function (the marginal cost of a track: a run over three tracks minus a run over one,
+halved; the one-time cost of that process, start-up, imports and reading the jobs from the
+catalogue, is reported apart). `opus_instructions_per_file_ratio` = ffmpeg's / musark's. It
+depends on the length: ffmpeg pays its process start-up (~0.2 G instructions) once per file.
+
     python bench/media.py                    # the issue's size: 50 files of 3 min
     python bench/media.py --files 8 --seconds 60
 """
@@ -138,6 +146,63 @@ def planned_jobs(archive: Archive, source_dir: Path) -> list:
         con.close()
 
 
+def callgrind_instructions(cmd: list[str], out: Path) -> int:
+    """Instructions ``cmd`` executes, counted by valgrind's callgrind (its own threads included)."""
+    proc = subprocess.run(
+        [require("valgrind"), "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"valgrind {' '.join(cmd)} failed: {proc.stderr[-2000:]}")
+    for line in out.read_text(errors="replace").splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    sys.exit(f"{out}: callgrind wrote no summary")
+
+
+def count_child(archive_root: Path, source_dir: Path) -> None:
+    """Run the per-track function over every planned track, one after the other (this process
+    is the one callgrind counts)."""
+    for job in planned_jobs(Archive(archive_root), source_dir):
+        (record,) = process_chunk([job])
+        if record["status"] != "done":
+            sys.exit(f"{job.track_id}: {record}")
+
+
+def count_instructions(cache: Path, work: Path, seconds: float) -> dict[str, float]:
+    """Instructions per Opus file of ffmpeg and of musark's per-track function (see the module
+    docstring), on one generated source of ``seconds``."""
+    src = make_sources(cache / f"src-{seconds:g}s", 1, seconds, 1)[0]
+    ffmpeg = callgrind_instructions(
+        [
+            *(require("ffmpeg"), "-nostdin", "-loglevel", "error", "-y", "-i", str(src)),
+            *("-c:a", "libopus", "-b:a", "75k", str(work / "count.opus")),
+        ],
+        work / "callgrind.ffmpeg",
+    )
+    runs = {}
+    for n in (1, 3):
+        src_dir = work / f"count-src{n}"
+        src_dir.mkdir()
+        for c in range(n):
+            (src_dir / f"{src.stem}c{c}.ogg").symlink_to(src)
+        archive = Archive(work / f"count{n}")
+        plan(archive, sorted(src_dir.iterdir()), seconds, "opus75")
+        child = [sys.executable, str(Path(__file__).resolve()), "--count-child"]
+        runs[n] = callgrind_instructions(
+            [*child, str(archive.root), str(src_dir)], work / f"callgrind.musark{n}"
+        )
+    per_file = (runs[3] - runs[1]) / 2
+    return {
+        "instructions_source_seconds": seconds,
+        "ffmpeg_opus_instructions_per_file": ffmpeg,
+        "musark_opus_instructions_per_file": round(per_file),
+        "musark_once_per_run_instructions": round(runs[1] - per_file),
+        "opus_instructions_per_file_ratio": round(ffmpeg / per_file, 4),
+    }
+
+
 def keep_one_core(jobs: list) -> tuple[float, float, int, int]:
     """(wall s, CPU s, source bytes, patch bytes) for keep-tier jobs run here, chunk after chunk.
 
@@ -173,7 +238,17 @@ def main() -> None:
     ap.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "musark-bench-media"
     )
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per Opus file with valgrind (a figure free of timing noise)",
+    )
+    ap.add_argument("--count-seconds", type=float, default=30.0, help="source length to count on")
+    ap.add_argument("--count-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.count_child:
+        count_child(*args.count_child)
+        return
     require("ffmpeg")
     cores = args.workers
     sources = make_sources(args.cache / f"src-{args.seconds:g}s", args.files, args.seconds, cores)
@@ -213,6 +288,9 @@ def main() -> None:
         keep_jobs = planned_jobs(keep, keep_src)
         keep_all_s, keep_all_cpu = run_musark(keep, keep_src, cores)
         keep_1_s, keep_cpu_s, keep_bytes, patch_bytes = keep_one_core(keep_jobs[: args.files])
+        counted = (
+            count_instructions(args.cache, work, args.count_seconds) if args.instructions else {}
+        )
     ffmpeg_fps = args.files / ffmpeg_s
     musark_fps = args.files / musark_s
     result = {
@@ -246,6 +324,7 @@ def main() -> None:
         "keep_mb_per_cpu_s_process": round(total_mb * args.keep_copies / keep_all_cpu, 1),
         "keep_patch_percent": round(100 * patch_bytes / keep_bytes, 4),
         "keep_target_mb_s_per_core": 80,
+        **counted,
     }
     print(
         f"ffmpeg: {ffmpeg_fps:.3f} files/s   musark: {musark_fps:.3f} files/s   "
@@ -256,6 +335,13 @@ def main() -> None:
         f"keep tier: {result['keep_mb_s_per_core_one_process']} MB/s on one core, "
         f"{result['keep_mb_s_per_core_process_all_cores']} MB/s per core via process"
     )
+    if counted:
+        print(
+            f"instructions per {args.count_seconds:g}-s Opus file: ffmpeg "
+            f"{counted['ffmpeg_opus_instructions_per_file'] / 1e9:.3f} G, musark "
+            f"{counted['musark_opus_instructions_per_file'] / 1e9:.3f} G, ratio "
+            f"{counted['opus_instructions_per_file_ratio']}"
+        )
     print(json.dumps(result, sort_keys=True))
 
 

@@ -23,7 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = {
     "catalog": (["--tracks", "3000", "--lookups", "50", "--repeat", "2"], []),
     "plan": (["--tracks", "20000", "--repeat", "2"], []),
-    "media": (["--files", "2", "--seconds", "4", "--repeat", "2"], ["ffmpeg"]),
+    "media": (
+        [
+            "--files",
+            "2",
+            "--seconds",
+            "4",
+            "--repeat",
+            "2",
+            "--instructions",
+            "--count-seconds",
+            "2",
+        ],
+        ["ffmpeg", "valgrind"],
+    ),
     "release": (["--gb", "0.02", "--files", "10", "--repeat", "1"], ["mktorrent"]),
     "mirror": (["--gb", "0.02", "--files", "10", "--rounds", "1"], ["sha256sum"]),
     "serve_search": (["--tracks", "2000", "--queries", "20"], []),
@@ -64,3 +77,8 @@ def test_benchmark_runs_and_prints_its_ratios(name, tmp_path):
         for key in ("opus_files_per_s", "opus_files_per_cpu_s"):
             pairs = figures[f"{key}_ratios"]
             assert len(pairs) == 2 and min(pairs) <= figures[f"{key}_ratio"] <= max(pairs), figures
+        # instructions counted by valgrind: a 2-s track costs musark about what an encode costs
+        # ffmpeg less its process start-up (~0.2 G, half of it here); only a broken count (or
+        # encode) lands outside these bounds
+        per_file = figures["musark_opus_instructions_per_file"]
+        assert 0.5 < figures["ffmpeg_opus_instructions_per_file"] / per_file < 4, figures
