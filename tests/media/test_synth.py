@@ -33,3 +33,14 @@ def test_remux_head_cuts_without_re_encoding(tmp_path):
         ours = [bytes(p) for p in b.demux(audio=0) if p.dts is not None]
         theirs = [bytes(p) for p in a.demux(audio=0) if p.dts is not None][: len(ours)]
     assert ours and ours == theirs  # the same packets, byte for byte: nothing was re-encoded
+
+
+@pytest.mark.parametrize(("channels", "layout"), [(1, "mono"), (2, "stereo"), (6, "5.1")])
+def test_generated_audio_has_the_channels_asked_for_in_ffmpegs_default_layout(
+    tmp_path, channels, layout
+):
+    path = write_audio(tmp_path / "c.flac", 1.0, channels=channels)
+    with av.open(str(path)) as container:
+        ctx = container.streams.audio[0].codec_context
+        assert (ctx.channels, ctx.layout.name) == (channels, layout)
+        assert abs(float(container.duration / 1e6) - 1.0) < 0.05

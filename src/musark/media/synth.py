@@ -53,7 +53,7 @@ def write_audio(
     if codec_name == "libopus":
         sample_rate = 48000
     pcm = synth_pcm(seconds, sample_rate, channels, seed)
-    layout = "stereo" if channels == 2 else "mono"
+    layout = av.AudioLayout(f"{channels}c").name  # FFmpeg's default layout for that many
     with atomic_path(path) as tmp, av.open(str(tmp), "w", format=fmt) as container:
         stream = container.add_stream(codec_name, rate=sample_rate)
         stream.codec_context.layout = layout

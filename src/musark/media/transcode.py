@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -16,11 +19,14 @@ from musark.media.probe import BadAudio
 
 OPUS_RATE = 48000
 OPUS_FRAME = 960  # 20 ms, libopus' default frame
-# The resampler hands the encoder 1 s frames. PyAV's encoder cuts any frame into OPUS_FRAME
+# The decoding graph hands the encoder 1 s frames. PyAV's encoder cuts any frame into OPUS_FRAME
 # frames in its own filter graph, so frames of any size give the same packets; big ones mean
 # 50 times fewer encode/mux calls (each costs Python and filter-graph work, ~10 % of a file's
 # CPU with 20 ms frames).
 FEED_FRAME = OPUS_RATE
+# The channel layouts libopus encodes (Vorbis channel order, mapping family 1), by channel count:
+# a source in another layout of as many channels is remixed into this one.
+OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 
 @dataclass(frozen=True)
@@ -38,18 +44,44 @@ def ogg_serial(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x3FFFFFFF
 
 
-def _resampler(first: av.AudioFrame, layout: av.AudioLayout) -> tuple[Graph, Any, Any]:
-    """A filter graph from ``first``'s format to 48 kHz float in ``layout``, FEED_FRAME samples
-    per output frame: (graph, its source, its sink)."""
+def opus_layout(layout: av.AudioLayout) -> av.AudioLayout:
+    """The layout libopus encodes a source in ``layout`` as (the same when it can)."""
+    channels = layout.nb_channels
+    if channels not in OPUS_LAYOUTS:
+        raise BadAudio(f"unsupported: {channels} channels (the Opus tier encodes 1 to 8)")
+    if channels > 2 and layout.name not in OPUS_LAYOUTS.values():
+        return av.AudioLayout(OPUS_LAYOUTS[channels])
+    return layout
+
+
+@contextmanager
+def _readable_path(data: bytes) -> Iterator[str]:
+    """A path FFmpeg can open that reads ``data`` from memory (a memfd; elsewhere a temporary
+    file), so the source is decoded from the very bytes that were hashed, without a second read."""
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fd = os.memfd_create("musark-source", os.MFD_CLOEXEC)
+        try:
+            with open(fd, "wb", closefd=False) as fh:
+                fh.write(data)
+            yield f"/proc/self/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    with tempfile.NamedTemporaryFile(prefix="musark-source-") as fh:
+        fh.write(data)
+        fh.flush()
+        yield fh.name
+
+
+def _decoder(path: str, layout: av.AudioLayout) -> tuple[Graph, Any]:
+    """A filter graph that demuxes and decodes the first audio stream of ``path`` and converts
+    it to 48 kHz float in ``layout``, FEED_FRAME samples per frame: (graph, its sink).
+
+    FFmpeg's movie source demuxes and decodes in C: through PyAV, each of the ~8,000 packets of
+    a 3-min file would make a Python packet and frame object and be pushed into the graph from
+    Python (2 % of the file's CPU)."""
     graph = Graph()
-    time_base = {"time_base": str(first.time_base)} if first.time_base is not None else {}
-    source = graph.add(
-        "abuffer",
-        sample_rate=str(first.sample_rate),
-        sample_fmt=first.format.name,
-        channel_layout=first.layout.name,
-        **time_base,
-    )
+    source = graph.add("amovie", filename=path, streams="a:0", dec_threads="1")
     convert = graph.add(
         "aformat", sample_rates=str(OPUS_RATE), sample_fmts="flt", channel_layouts=layout.name
     )
@@ -58,38 +90,33 @@ def _resampler(first: av.AudioFrame, layout: av.AudioLayout) -> tuple[Graph, Any
     convert.link_to(sink)
     graph.configure()
     graph.set_audio_frame_size(FEED_FRAME)
-    return graph, source, sink
+    return graph, sink
 
 
-def _drain(sink: Any) -> Iterator[av.AudioFrame]:
-    while True:
-        try:
-            yield sink.pull()
-        except (BlockingIOError, EOFError):  # FFmpeg's EAGAIN (needs more input) and EOF
-            return
+@contextmanager
+def decoded(data: bytes, layout: av.AudioLayout) -> Iterator[Iterator[av.AudioFrame]]:
+    """The audio of ``data`` as 48 kHz float frames in ``layout`` (FEED_FRAME samples each, the
+    last shorter), valid inside the ``with``."""
+    with _readable_path(data) as path:
+        graph, sink = _decoder(path, layout)
+
+        def frames() -> Iterator[av.AudioFrame]:
+            while True:
+                try:
+                    frame = sink.pull()
+                except EOFError:
+                    return
+                frame.pts = None  # the encoder counts samples: input gaps never skew time
+                yield frame
+
+        yield frames()
+        del graph
 
 
-def resampled(frames: Iterable[av.AudioFrame], layout: av.AudioLayout) -> Iterator[av.AudioFrame]:
-    """``frames`` at 48 kHz float in ``layout``, FEED_FRAME samples per frame (the last shorter).
-
-    The graph is pulled once per second of input rather than after every decoded frame (each
-    empty pull raises an exception in PyAV: ~0.1 CPU-s per 3-min file with av.AudioResampler).
-    """
-    graph = source = sink = None
-    pending = due = 0
-    for frame in frames:
-        frame.pts = None  # let the resampler count samples: input gaps never skew time
-        if graph is None:
-            graph, source, sink = _resampler(frame, layout)
-            due = frame.sample_rate
-        source.push(frame)
-        pending += frame.samples
-        if pending >= due:
-            pending = 0
-            yield from _drain(sink)
-    if graph is not None:
-        source.push(None)
-        yield from _drain(sink)
+def _source_layout(data: bytes) -> av.AudioLayout:
+    """The channel layout of the first audio stream of ``data`` (read from its headers)."""
+    with av.open(io.BytesIO(data)) as src:
+        return src.streams.audio[0].codec_context.layout
 
 
 def to_opus(data: bytes, kbps: int, serial_key: str) -> Encoded:
@@ -98,38 +125,35 @@ def to_opus(data: bytes, kbps: int, serial_key: str) -> Encoded:
     samples = 0
     audio_bytes = 0
     try:
-        with av.open(io.BytesIO(data)) as src:
-            in_stream = src.streams.audio[0]
-            layout = in_stream.codec_context.layout
-            channels = layout.nb_channels
-            if channels > 2 and layout.name not in ("3.0", "quad", "5.0", "5.1", "6.1", "7.1"):
-                layout = av.AudioLayout(channels)
-            # bitexact + serial_offset: no random Ogg serial and no version strings, so the same
-            # input gives byte-identical output on every run and machine with the same libopus.
-            dst = av.open(
-                out,
-                "w",
-                format="ogg",
-                options={"fflags": "+bitexact", "serial_offset": str(ogg_serial(serial_key))},
-            )
-            with dst:
-                stream = dst.add_stream("libopus", rate=OPUS_RATE)
-                ctx = stream.codec_context
-                ctx.layout = layout
-                ctx.format = "flt"
-                ctx.bit_rate = kbps * 1000
-                ctx.options = {"vbr": "on", "application": "audio"}
-                ctx.flags |= av.codec.context.Flags.bitexact
-                encode, mux = stream.encode, dst.mux
-                for frame in chain(resampled(src.decode(in_stream), layout), [None]):
-                    samples += frame.samples if frame is not None else 0
-                    packets = encode(frame)
-                    audio_bytes += sum(p.size for p in packets)
-                    mux(packets)
+        layout = opus_layout(_source_layout(data))
+        # bitexact + serial_offset: no random Ogg serial and no version strings, so the same
+        # input gives byte-identical output on every run and machine with the same libopus.
+        dst = av.open(
+            out,
+            "w",
+            format="ogg",
+            options={"fflags": "+bitexact", "serial_offset": str(ogg_serial(serial_key))},
+        )
+        with dst, decoded(data, layout) as frames:
+            stream = dst.add_stream("libopus", rate=OPUS_RATE)
+            ctx = stream.codec_context
+            ctx.layout = layout
+            ctx.format = "flt"
+            ctx.bit_rate = kbps * 1000
+            ctx.options = {"vbr": "on", "application": "audio"}
+            ctx.flags |= av.codec.context.Flags.bitexact
+            encode, mux = stream.encode, dst.mux
+            for frame in chain(frames, [None]):
+                samples += frame.samples if frame is not None else 0
+                packets = encode(frame)
+                audio_bytes += sum(p.size for p in packets)
+                mux(packets)
     except av.FFmpegError as exc:
         raise BadAudio(
             f"corrupt: decoding failed while transcoding ({exc.strerror or exc})"
         ) from exc
     if samples == 0:
         raise BadAudio("corrupt: no decodable audio")
-    return Encoded(out.getvalue(), round(samples * 1000 / OPUS_RATE), audio_bytes, channels)
+    return Encoded(
+        out.getvalue(), round(samples * 1000 / OPUS_RATE), audio_bytes, layout.nb_channels
+    )
