@@ -98,6 +98,7 @@ def decoded(data: bytes, layout: av.AudioLayout) -> Iterator[Iterator[av.AudioFr
     """The audio of ``data`` as 48 kHz float frames in ``layout`` (FEED_FRAME samples each, the
     last shorter), valid inside the ``with``."""
     with _readable_path(data) as path:
+        # held until the ``with`` ends: PyAV's filter contexts reference their graph weakly
         graph, sink = _decoder(path, layout)
 
         def frames() -> Iterator[av.AudioFrame]:
